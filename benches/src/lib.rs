@@ -1,0 +1,1 @@
+//! Benchmarks of the dicomweb crates live in this package's `benches/`.

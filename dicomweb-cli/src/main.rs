@@ -1,0 +1,5 @@
+//! The `dicomweb` command-line program.
+
+fn main() {
+    println!("dicomweb");
+}

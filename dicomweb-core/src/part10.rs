@@ -1,0 +1,1 @@
+//! Part 10 files ⇄ [`DataSet`](crate::DataSet), through dicom-rs (feature `part10`).

@@ -1,0 +1,1 @@
+//! Runnable programs that compose the dicomweb crates live in this package's `examples/`.

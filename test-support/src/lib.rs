@@ -1,0 +1,2 @@
+//! Helpers shared by the workspace's tests: a real Orthanc on a free loopback port,
+//! stand-in servers and generated DICOM data. Unpublished.
