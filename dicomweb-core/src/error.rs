@@ -62,6 +62,40 @@ pub enum Error {
         /// Where in the data set.
         path: TagPath,
     },
+    /// A `Content-Type` or `Accept` value that is not a media type.
+    #[error("invalid media type {text:?}: {message}")]
+    MediaType {
+        /// What came.
+        text: String,
+        /// What was expected and what came instead, and where.
+        message: String,
+    },
+    /// A multipart boundary that RFC 2046 does not allow.
+    #[error("invalid multipart boundary {text:?}: {reason}")]
+    InvalidBoundary {
+        /// What came.
+        text: String,
+        /// Why it is not a boundary.
+        reason: &'static str,
+    },
+    /// A malformed or truncated multipart/related body.
+    #[error("invalid multipart body at byte {offset}: {message}")]
+    Multipart {
+        /// Offset in the body where the problem was found.
+        offset: u64,
+        /// What was expected and what came.
+        message: String,
+    },
+    /// A multipart body exceeded one of the decoder's limits.
+    #[error("multipart {what} exceeds the limit of {limit} at byte {offset}")]
+    MultipartLimit {
+        /// Which limit.
+        what: &'static str,
+        /// The configured limit.
+        limit: u64,
+        /// Offset in the body where the limit was crossed.
+        offset: u64,
+    },
     /// A Part 10 file could not be read or written.
     #[error("Part 10: {message}")]
     Part10 {

@@ -30,6 +30,7 @@ pub mod dictionary;
 mod error;
 pub mod json;
 mod limits;
+pub mod media_type;
 pub mod multipart;
 #[cfg(feature = "part10")]
 pub mod part10;
