@@ -1,2 +1,4 @@
 //! Helpers shared by the workspace's tests: a real Orthanc on a free loopback port,
 //! stand-in servers and generated DICOM data. Unpublished.
+
+pub mod orthanc;

@@ -1,1 +1,0 @@
-//! Part 10 files ⇄ [`DataSet`](crate::DataSet), through dicom-rs (feature `part10`).

@@ -1,0 +1,133 @@
+//! Part 10 files ⇄ [`DataSet`](crate::DataSet), through dicom-rs's `dicom-object` (feature `part10`).
+//!
+//! [`read`] turns the bytes of a DICOM file (PS3.10) into its file meta group and its data set;
+//! [`write`] turns them back into a file when every value is inline.
+//!
+//! # How values map
+//!
+//! - Text is decoded from the declared Specific Character Set (0008,0005) into UTF-8; the
+//!   element keeps its declared value, as DICOM JSON and XML do. Padding (spaces, NUL) is
+//!   removed: leading and trailing for most VRs, trailing only for LT, ST, UT, UR and PN.
+//!   An empty value inside a multi-valued element becomes `None` (JSON `null`); an element
+//!   whose only value is empty becomes [`Value::Empty`](crate::Value::Empty).
+//! - IS and DS keep their exact text ([`Number::Text`](crate::Number::Text)), padding removed.
+//! - US SS UL SL SV UV FL FD become numbers; AT becomes tags; PN is split into its
+//!   alphabetic, ideographic and phonetic groups.
+//! - OB OD OF OL OV OW UN become [`Value::InlineBinary`](crate::Value::InlineBinary): the
+//!   value's bytes in little-endian order, as DICOM JSON expects, whatever the file's byte order.
+//! - Encapsulated (compressed) Pixel Data becomes `InlineBinary` of the encapsulated stream
+//!   exactly as PS3.5 A.4 lays it out after the element header: the Basic Offset Table item,
+//!   one item per fragment, and the sequence delimitation item. Nothing is lost, and
+//!   [`write`] turns it back into fragments when the transfer syntax is encapsulated.
+//!
+//! Before dicom-rs sees the bytes, a structural check walks every element header: a length
+//! that runs past the end of its container, nesting deeper than
+//! [`Limits::max_depth`](crate::Limits) or more elements than
+//! [`Limits::max_elements`](crate::Limits) is an error naming the byte offset and tag path,
+//! so hostile input can neither make the reader allocate what the file does not hold nor
+//! exhaust the stack.
+//!
+//! ```
+//! use dicomweb_core::{part10, DataSet, Element, Tag, Vr};
+//!
+//! let mut ds = DataSet::new();
+//! ds.insert(Tag(0x0008_0016), Element::string(Vr::UI, "1.2.840.10008.5.1.4.1.1.7"));
+//! ds.insert(Tag(0x0008_0018), Element::string(Vr::UI, "1.2.3.4"));
+//! ds.insert(Tag(0x0010_0010), Element::string(Vr::PN, "Doe^Jane"));
+//! let file = part10::write(&DataSet::new(), &ds)?;
+//! assert_eq!(&file[128..132], b"DICM");
+//! let (meta, back) = part10::read(&file)?;
+//! assert_eq!(meta.string(Tag(0x0002_0010)), Some("1.2.840.10008.1.2.1"));
+//! assert_eq!(back.get(Tag(0x0008_0018)), ds.get(Tag(0x0008_0018)));
+//! # Ok::<(), dicomweb_core::Error>(())
+//! ```
+
+mod from_dicom;
+mod scan;
+mod to_dicom;
+
+use crate::{DataSet, Error, Limits};
+
+/// Explicit VR Little Endian, the transfer syntax [`write`] uses when the meta group names none.
+pub const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
+
+/// Whether `bytes` look like a Part 10 file: `DICM` at offset 128 (after the preamble) or at 0.
+pub fn is_part10(bytes: &[u8]) -> bool {
+    magic_offset(bytes).is_some()
+}
+
+/// Reads a Part 10 file, with or without its 128-byte preamble, with the default [`Limits`].
+///
+/// Returns the file meta group (0002,xxxx) and the data set, apart.
+pub fn read(bytes: &[u8]) -> Result<(DataSet, DataSet), Error> {
+    read_with_limits(bytes, &Limits::default())
+}
+
+/// Reads a Part 10 file, with or without its 128-byte preamble, within these limits.
+pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataSet), Error> {
+    let start = magic_offset(bytes).ok_or_else(|| {
+        part10_error(format!(
+            "not a DICOM file: expected \"DICM\" at byte 128 (after the preamble) or at byte 0, \
+             found {} bytes without it",
+            bytes.len()
+        ))
+    })?;
+    let body = &bytes[start..];
+    scan::check(&body[4..], start + 4, limits)?;
+    let file = std::panic::catch_unwind(|| {
+        dicom_object::OpenFileOptions::new()
+            .read_preamble(dicom_object::file::ReadPreamble::Never)
+            .from_reader(body)
+    })
+    .map_err(|_| part10_error("dicom-rs failed on this file (it panicked)".into()))?
+    .map_err(|e| {
+        part10_error(format!(
+            "dicom-rs could not read the file: {}",
+            error_chain(&e)
+        ))
+    })?;
+    let meta = from_dicom::meta(file.meta())?;
+    let data_set = from_dicom::object(&file, &mut crate::TagPath::root())?;
+    Ok((meta, data_set))
+}
+
+/// Writes a Part 10 file: preamble, `DICM`, file meta group, data set.
+///
+/// `meta` may be empty or partial: the transfer syntax defaults to
+/// [`EXPLICIT_VR_LITTLE_ENDIAN`], the media storage SOP class and instance UIDs default to the
+/// data set's SOP Class UID and SOP Instance UID, and the implementation class UID to dicom-rs's.
+/// Every value must be inline: a BulkDataURI is an error naming its tag path.
+pub fn write(meta: &DataSet, data_set: &DataSet) -> Result<Vec<u8>, Error> {
+    to_dicom::write(meta, data_set)
+}
+
+fn magic_offset(bytes: &[u8]) -> Option<usize> {
+    if bytes.get(128..132) == Some(b"DICM") {
+        Some(128)
+    } else if bytes.get(..4) == Some(b"DICM") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+fn part10_error(message: String) -> Error {
+    Error::Part10 { message }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;
