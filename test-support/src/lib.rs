@@ -2,3 +2,4 @@
 //! stand-in servers and generated DICOM data. Unpublished.
 
 pub mod orthanc;
+pub mod strategies;

@@ -1,12 +1,72 @@
 //! DICOM JSON (PS3.18 Annex F), read and written losslessly.
+//!
+//! # Reading
+//!
+//! [`read`] parses one data set (a JSON object) or an array of them straight into the typed
+//! model with serde_json's streaming deserializer; nothing goes through `serde_json::Value`.
+//! It accepts what servers really send:
+//!
+//! - members of an element in any order (Orthanc sends `Value` before `vr`);
+//! - `null` inside `Value` as an empty value, for every VR, and `"Value": []` as no value;
+//! - IS, DS, FL, FD, SL, SS, UL, US, SV, UV as JSON numbers or strings; IS and DS keep their
+//!   exact text ([`Number::Text`](crate::Number::Text): `338.671600` stays `338.671600`);
+//!   `"NaN"`, `"Infinity"` and `"-Infinity"` for floats;
+//! - InlineBinary as a string or a one-element array, base64 with or without padding;
+//!   BulkDataURI on any VR;
+//! - PN as an object of `Alphabetic`/`Ideographic`/`Phonetic` groups or as a plain string;
+//! - lower-case hex keys, private tags, AT values such as `"00100010"`;
+//! - a missing `vr` looked up in the data dictionary (unknown tags become `UN`), or an error with
+//!   [`ReadOptions::strict`].
+//!
+//! Malformed input is an [`Error::Json`] that says where (the [`TagPath`](crate::TagPath)), what
+//! was expected and what came; the limits of [`ReadOptions::limits`](crate::ReadOptions) give
+//! [`Error::LimitExceeded`]. No input makes the reader panic.
+//!
+//! # Writing
+//!
+//! [`write`] writes canonical, compact JSON: upper-case keys in tag order, `vr` first, then
+//! `Value`, `InlineBinary` or `BulkDataURI`. IS and DS text is written as a JSON number when it is
+//! a valid JSON number token and as a string otherwise, so no text is lost; NaN and the
+//! infinities are written as strings; an empty value inside a multi-valued element as `null`.
+//!
+//! ```
+//! use dicomweb_core::{json, Number, ReadOptions, Tag, Value};
+//!
+//! let body = br#"{"00280030": {"Value": [0.390625, "0.3906250"], "vr": "DS"}}"#;
+//! let doc = json::read(body, &ReadOptions::default())?;
+//! let spacing = &doc.data_sets()[0].get(Tag(0x0028_0030)).unwrap().value;
+//! assert_eq!(
+//!     spacing,
+//!     &Value::Numbers(vec![
+//!         Some(Number::Text("0.390625".into())),
+//!         Some(Number::Text("0.3906250".into())),
+//!     ])
+//! );
+//! assert_eq!(
+//!     json::write(&doc),
+//!     br#"{"00280030":{"vr":"DS","Value":[0.390625,0.3906250]}}"#
+//! );
+//! # Ok::<(), dicomweb_core::Error>(())
+//! ```
 
-use crate::{Document, Error, ReadOptions};
+mod binary;
+mod element;
+mod pretty;
+mod read;
+mod values;
+mod write;
 
-/// Reads a DICOM JSON document: one data set (an object) or an array of them.
+use crate::{DataSet, Document, Error, ReadOptions};
+
+pub use write::{write, write_data_set, write_data_sets, write_pretty};
+
+/// Reads a DICOM JSON document: one data set (an object) gives [`Document::Single`], an array
+/// of them gives [`Document::Array`].
 pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
-    let _ = (bytes, options);
-    Err(Error::Json {
-        path: crate::TagPath::root(),
-        message: "the DICOM JSON reader is not written yet".into(),
-    })
+    read::document(bytes, options)
+}
+
+/// Reads a DICOM JSON document, one data set or an array of them, as a list of data sets.
+pub fn read_data_sets(bytes: &[u8], options: &ReadOptions) -> Result<Vec<DataSet>, Error> {
+    read(bytes, options).map(Document::into_data_sets)
 }

@@ -1,0 +1,211 @@
+//! The reader's entry point and shared state: documents, data sets, tag keys and limits.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::element::ElementSeed;
+use crate::{DataSet, Document, Element, Error, PathStep, ReadOptions, Tag, TagPath};
+
+/// What the visitors share while one document is read: options, where they are, and counters.
+pub(super) struct State<'o> {
+    pub(super) options: &'o ReadOptions,
+    /// Where the reader is; left as it stands when an error unwinds, so it names the place.
+    pub(super) path: TagPath,
+    /// Nesting depth of the data set being read (a top-level data set is 1).
+    depth: usize,
+    /// Elements read so far, at every depth.
+    elements: usize,
+    /// An error that serde's error type cannot carry (a limit), reported instead of serde's.
+    failure: Option<Error>,
+}
+
+impl<'o> State<'o> {
+    fn new(options: &'o ReadOptions) -> State<'o> {
+        State {
+            options,
+            path: TagPath::root(),
+            depth: 0,
+            elements: 0,
+            failure: None,
+        }
+    }
+
+    /// Records a limit error and returns the serde error that unwinds to the entry point.
+    fn limit<E: de::Error>(&mut self, what: &'static str, limit: usize) -> E {
+        self.failure = Some(Error::LimitExceeded {
+            what,
+            limit,
+            path: self.path.clone(),
+        });
+        E::custom(format_args!("{what} exceeds the limit of {limit}"))
+    }
+
+    /// The crate error for a serde error that unwound to the entry point.
+    fn into_error(self, error: serde_json::Error) -> Error {
+        self.failure.unwrap_or_else(|| Error::Json {
+            path: self.path,
+            message: error.to_string(),
+        })
+    }
+}
+
+/// Reads a whole document.
+pub(super) fn document(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut state = State::new(options);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Recursion is bounded by `Limits::max_depth` instead (and skipped values are skipped
+    // without recursion by serde_json).
+    de.disable_recursion_limit();
+    let result = DocumentSeed { state: &mut state }
+        .deserialize(&mut de)
+        .and_then(|doc| de.end().map(|()| doc));
+    result.map_err(|e| state.into_error(e))
+}
+
+struct DocumentSeed<'s, 'o> {
+    state: &'s mut State<'o>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
+    type Value = Document;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Document, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
+    type Value = Document;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DICOM JSON data set (an object) or an array of data sets")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Document, A::Error> {
+        DataSetSeed::new(self.state, false)
+            .visit_map(map)
+            .map(Document::Single)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Document, A::Error> {
+        let mut all = Vec::new();
+        loop {
+            self.state.path.push(PathStep::DataSet(all.len()));
+            match seq.next_element_seed(DataSetSeed::new(self.state, false))? {
+                Some(ds) => all.push(ds),
+                None => break,
+            }
+            self.state.path.pop();
+        }
+        self.state.path.pop();
+        Ok(Document::Array(all))
+    }
+}
+
+/// Reads one data set (an object keyed by tags) one level deeper than the current one.
+pub(super) struct DataSetSeed<'s, 'o> {
+    state: &'s mut State<'o>,
+    /// Whether `null` is accepted as an empty data set (a sequence item written as `null`).
+    null_is_empty: bool,
+}
+
+impl<'s, 'o> DataSetSeed<'s, 'o> {
+    pub(super) fn new(state: &'s mut State<'o>, null_is_empty: bool) -> DataSetSeed<'s, 'o> {
+        DataSetSeed {
+            state,
+            null_is_empty,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for DataSetSeed<'_, '_> {
+    type Value = DataSet;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<DataSet, D::Error> {
+        if self.null_is_empty {
+            deserializer.deserialize_any(self)
+        } else {
+            deserializer.deserialize_map(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for DataSetSeed<'_, '_> {
+    type Value = DataSet;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DICOM JSON data set (an object keyed by eight-hex-digit tags)")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<DataSet, E> {
+        if self.null_is_empty {
+            Ok(DataSet::new())
+        } else {
+            Err(E::invalid_type(de::Unexpected::Unit, &self))
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DataSet, A::Error> {
+        let state = self.state;
+        let limits = state.options.limits;
+        if state.depth >= limits.max_depth {
+            return Err(state.limit("sequence nesting depth", limits.max_depth));
+        }
+        state.depth += 1;
+        let mut elements: Vec<(Tag, Element)> = Vec::new();
+        let mut sorted = true;
+        while let Some(tag) = map.next_key_seed(TagKey)? {
+            state.path.push(PathStep::Tag(tag));
+            state.elements += 1;
+            if state.elements > limits.max_elements {
+                return Err(state.limit("element count", limits.max_elements));
+            }
+            let element = map.next_value_seed(ElementSeed {
+                tag,
+                state: &mut *state,
+            })?;
+            state.path.pop();
+            if let Some((last, _)) = elements.last() {
+                sorted &= *last < tag;
+            }
+            elements.push((tag, element));
+        }
+        state.depth -= 1;
+        if !sorted && state.options.strict {
+            elements.sort_by_key(|(tag, _)| *tag);
+            if let Some(pair) = elements.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+                return Err(de::Error::custom(format_args!(
+                    "tag {} appears twice in one data set",
+                    pair[0].0
+                )));
+            }
+        }
+        // A later duplicate replaces an earlier one (lenient mode).
+        Ok(elements.into_iter().collect())
+    }
+}
+
+/// A data set key: eight hex digits, either case.
+struct TagKey;
+
+impl<'de> DeserializeSeed<'de> for TagKey {
+    type Value = Tag;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tag, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for TagKey {
+    type Value = Tag;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tag of eight hex digits such as \"0020000D\"")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Tag, E> {
+        Tag::from_hex(text).ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
+    }
+}
