@@ -1,0 +1,481 @@
+//! The SQL of [`SqliteStore`](super::SqliteStore): schema and one function per store call,
+//! each run inside the writer thread's transaction.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::id::{JobId, OwnerId};
+use crate::job::{JobOutput, OutputBody};
+use crate::record::{JobError, JobRecord};
+use crate::state::{self, Action, JobState, Recovery, Request, StepEnd, Transition};
+use crate::store::{ActionReport, Claim, ClaimedJob, NewJob, StateCounts, StepReport, Wakeup};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL,
+    content TEXT NOT NULL,
+    progress INTEGER NOT NULL,
+    steps INTEGER NOT NULL,
+    error_code INTEGER,
+    error_description TEXT,
+    created_us INTEGER NOT NULL,
+    completed_us INTEGER,
+    changed_us INTEGER NOT NULL,
+    runtime_us INTEGER NOT NULL,
+    retry_at_us INTEGER,
+    request TEXT,
+    owner TEXT,
+    lease_us INTEGER,
+    reset INTEGER NOT NULL DEFAULT 0,
+    finished_seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, seq);
+CREATE INDEX IF NOT EXISTS jobs_retry ON jobs (state, retry_at_us);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_history ON jobs (finished_seq) WHERE finished_seq IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outputs (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    filename TEXT,
+    data BLOB,
+    path TEXT,
+    PRIMARY KEY (job_id, name)
+);
+";
+
+const RECORD_COLUMNS: &str = "seq, id, type, priority, state, data, content, progress, steps, \
+    error_code, error_description, created_us, completed_us, changed_us, runtime_us, \
+    retry_at_us, request, owner, lease_us";
+
+pub(crate) fn create_schema(c: &Connection) -> Result<(), Error> {
+    c.execute_batch(SCHEMA)?;
+    Ok(())
+}
+
+fn micros(time: SystemTime) -> i64 {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn time_of(micros: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(u64::try_from(micros).unwrap_or(0))
+}
+
+fn duration_micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn parse_json(text: &str, what: &'static str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|_| Error::Corrupt {
+        what,
+        expected: "JSON",
+        found: text.chars().take(80).collect(),
+    })
+}
+
+fn column_error(index: usize, error: Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(error))
+}
+
+fn unsigned(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
+    Ok(u64::try_from(row.get::<_, i64>(index)?).unwrap_or(0))
+}
+
+fn job_id(row: &Row<'_>, index: usize) -> rusqlite::Result<JobId> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e| column_error(index, e))
+}
+
+pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
+    let mut statement = c.prepare_cached(
+        "INSERT INTO jobs (id, type, priority, state, data, content, progress, steps, \
+         created_us, changed_us, runtime_us) VALUES (?1, ?2, ?3, 'Pending', ?4, ?5, ?6, 0, ?7, ?7, 0)",
+    )?;
+    for job in jobs {
+        statement.execute(params![
+            job.id.to_string(),
+            job.type_name,
+            job.priority,
+            job.data.to_string(),
+            job.content.to_string(),
+            job.progress.min(100),
+            micros(job.creation_time),
+        ])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET state = 'Running', owner = ?1, lease_us = ?2, request = NULL, \
+         changed_us = ?3 WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
+         ORDER BY priority DESC, seq LIMIT ?4) \
+         RETURNING seq, id, type, priority, data, steps, reset, runtime_us",
+    )?;
+    let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(
+        params![
+            claim.owner.as_str(),
+            micros(claim.lease_until),
+            micros(claim.now),
+            limit
+        ],
+        |row| {
+            let data: String = row.get(4)?;
+            Ok((
+                row.get::<_, i64>(0)?,
+                ClaimedJob {
+                    id: job_id(row, 1)?,
+                    type_name: row.get(2)?,
+                    priority: row.get(3)?,
+                    data: parse_json(&data, "job data").map_err(|e| column_error(4, e))?,
+                    steps: unsigned(row, 5)?,
+                    reset: row.get(6)?,
+                    effective_runtime: Duration::from_micros(unsigned(row, 7)?),
+                },
+            ))
+        },
+    )?;
+    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|(seq, job)| (std::cmp::Reverse(job.priority), *seq));
+    Ok(claimed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// Move a job to `to` with its bookkeeping: owner, lease and request go when it stops
+/// running; a finished job gets a completion time and a place in the history.
+fn move_to(c: &Connection, id: &str, to: JobState, now: SystemTime) -> Result<(), Error> {
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET state = ?2, changed_us = ?3, owner = NULL, lease_us = NULL, \
+         request = NULL, \
+         retry_at_us = CASE WHEN ?2 = 'Retry' THEN retry_at_us ELSE NULL END, \
+         completed_us = CASE WHEN ?4 THEN ?3 ELSE completed_us END, \
+         finished_seq = CASE WHEN ?4 THEN (SELECT COALESCE(MAX(finished_seq), 0) + 1 \
+             FROM jobs WHERE finished_seq IS NOT NULL) ELSE NULL END \
+         WHERE id = ?1",
+    )?;
+    statement.execute(params![id, to.as_str(), micros(now), to.is_finished()])?;
+    Ok(())
+}
+
+fn prune_history(c: &Connection, keep: usize) -> Result<(), Error> {
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let mut statement = c.prepare_cached(
+        "DELETE FROM jobs WHERE finished_seq IS NOT NULL AND finished_seq <= \
+         (SELECT finished_seq FROM jobs WHERE finished_seq IS NOT NULL \
+          ORDER BY finished_seq DESC LIMIT 1 OFFSET ?1)",
+    )?;
+    statement.execute(params![keep])?;
+    Ok(())
+}
+
+fn state_and_request(c: &Connection, id: &str) -> Result<Option<(JobState, Option<Request>, Option<String>)>, Error> {
+    let mut statement =
+        c.prepare_cached("SELECT state, request, owner FROM jobs WHERE id = ?1")?;
+    let row = statement
+        .query_row(params![id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .optional()?;
+    row.map(|(state, request, owner)| {
+        let request = request.as_deref().map(Request::parse).transpose()?;
+        Ok((state.parse()?, request, owner))
+    })
+    .transpose()
+}
+
+pub(crate) fn report_step(c: &Connection, report: StepReport) -> Result<JobState, Error> {
+    let id = report.id.to_string();
+    let found = state_and_request(c, &id)?;
+    let request = match found {
+        Some((JobState::Running, request, Some(owner))) if owner == report.owner.as_str() => {
+            request
+        }
+        _ => return Err(Error::LeaseLost { id: report.id }),
+    };
+    let to = state::settle(report.end, request);
+    let error = match to {
+        JobState::Failure => Some(match (report.end, report.error) {
+            (StepEnd::Failure, Some(error)) => error,
+            _ => JobError::canceled(),
+        }),
+        _ => None,
+    };
+    let progress = if to == JobState::Success {
+        100
+    } else {
+        report.progress.min(100)
+    };
+    let retry_at = (to == JobState::Retry).then(|| report.retry_at.map(micros)).flatten();
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET data = ?2, progress = ?3, content = ?4, runtime_us = ?5, \
+         steps = steps + 1, changed_us = ?6, reset = 0, retry_at_us = ?7, \
+         error_code = COALESCE(?8, error_code), error_description = COALESCE(?9, error_description) \
+         WHERE id = ?1",
+    )?;
+    statement.execute(params![
+        id,
+        report.data.to_string(),
+        progress,
+        report.content.to_string(),
+        duration_micros(report.effective_runtime),
+        micros(report.now),
+        retry_at,
+        error.as_ref().map(|e| e.code),
+        error.as_ref().map(|e| e.description.as_str()),
+    ])?;
+    if to != JobState::Running {
+        move_to(c, &id, to, report.now)?;
+    }
+    if to == JobState::Success {
+        save_outputs(c, &id, &report.outputs)?;
+    }
+    if to.is_finished() {
+        prune_history(c, report.history_size)?;
+    }
+    Ok(to)
+}
+
+fn save_outputs(c: &Connection, id: &str, outputs: &[JobOutput]) -> Result<(), Error> {
+    let mut statement = c.prepare_cached(
+        "INSERT OR REPLACE INTO outputs (job_id, name, content_type, filename, data, path) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for output in outputs {
+        let (data, path) = match &output.body {
+            OutputBody::Bytes(bytes) => (Some(bytes.as_ref()), None),
+            OutputBody::File(path) => (None, Some(path.to_string_lossy().into_owned())),
+        };
+        statement.execute(params![
+            id,
+            output.name,
+            output.content_type,
+            output.filename,
+            data,
+            path
+        ])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn release(c: &Connection, owner: &OwnerId, ids: &[JobId], now: SystemTime) -> Result<(), Error> {
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET state = 'Pending', owner = NULL, lease_us = NULL, request = NULL, \
+         changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2",
+    )?;
+    for id in ids {
+        statement.execute(params![id.to_string(), owner.as_str(), micros(now)])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn act(
+    c: &Connection,
+    id: JobId,
+    action: Action,
+    now: SystemTime,
+    history_size: usize,
+) -> Result<ActionReport, Error> {
+    let key = id.to_string();
+    let (before, request, _) = state_and_request(c, &key)?.ok_or(Error::NotFound { id })?;
+    let transition = state::apply(before, action)?;
+    let after = match transition {
+        Transition::To(to) => {
+            if action == Action::Cancel {
+                let canceled = JobError::canceled();
+                c.prepare_cached(
+                    "UPDATE jobs SET error_code = ?2, error_description = ?3 WHERE id = ?1",
+                )?
+                .execute(params![key, canceled.code, canceled.description])?;
+            }
+            if action == Action::Resubmit {
+                c.prepare_cached(
+                    "UPDATE jobs SET reset = 1, error_code = NULL, error_description = NULL, \
+                     completed_us = NULL, progress = 0, steps = 0, runtime_us = 0 WHERE id = ?1",
+                )?
+                .execute(params![key])?;
+                c.prepare_cached("DELETE FROM outputs WHERE job_id = ?1")?
+                    .execute(params![key])?;
+            }
+            move_to(c, &key, to, now)?;
+            if to.is_finished() {
+                prune_history(c, history_size)?;
+            }
+            to
+        }
+        Transition::Request(new) => {
+            let merged = Request::merge(request, new);
+            c.prepare_cached("UPDATE jobs SET request = ?2, changed_us = ?3 WHERE id = ?1")?
+                .execute(params![key, merged.as_str(), micros(now)])?;
+            before
+        }
+        Transition::NoOp => before,
+    };
+    Ok(ActionReport {
+        before,
+        after,
+        transition,
+    })
+}
+
+pub(crate) fn extend_leases(c: &Connection, owner: &OwnerId, until: SystemTime) -> Result<(), Error> {
+    c.prepare_cached("UPDATE jobs SET lease_us = ?2 WHERE owner = ?1 AND state = 'Running'")?
+        .execute(params![owner.as_str(), micros(until)])?;
+    Ok(())
+}
+
+pub(crate) fn requests(c: &Connection, owner: &OwnerId) -> Result<Vec<(JobId, Request)>, Error> {
+    let mut statement = c.prepare_cached(
+        "SELECT id, request FROM jobs WHERE owner = ?1 AND state = 'Running' \
+         AND request IS NOT NULL",
+    )?;
+    let rows = statement.query_map(params![owner.as_str()], |row| {
+        Ok((job_id(row, 0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut requests = Vec::new();
+    for row in rows {
+        let (id, request) = row?;
+        requests.push((id, Request::parse(&request)?));
+    }
+    Ok(requests)
+}
+
+pub(crate) fn recover(c: &Connection, recovery: Recovery, now: SystemTime) -> Result<u64, Error> {
+    let candidates: Vec<(String, String, Option<i64>)> = {
+        let mut statement = c.prepare_cached(
+            "SELECT id, state, lease_us FROM jobs WHERE state IN ('Running', 'Retry')",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let now_us = micros(now);
+    let mut moved = 0;
+    for (id, from, lease) in candidates {
+        let from: JobState = from.parse()?;
+        let expired = lease.is_none_or(|until| until <= now_us);
+        let to = state::after_restart(from, recovery, expired);
+        if to != from {
+            move_to(c, &id, to, now)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+pub(crate) fn wake_retries(c: &Connection, now: SystemTime) -> Result<Wakeup, Error> {
+    let now_us = micros(now);
+    let woken = c
+        .prepare_cached(
+            "UPDATE jobs SET state = 'Pending', retry_at_us = NULL, changed_us = ?1 \
+             WHERE state = 'Retry' AND retry_at_us <= ?1",
+        )?
+        .execute(params![now_us])?;
+    let next: Option<i64> = c
+        .prepare_cached("SELECT MIN(retry_at_us) FROM jobs WHERE state = 'Retry'")?
+        .query_row([], |row| row.get(0))?;
+    Ok(Wakeup {
+        woken: woken as u64,
+        next_retry: next.map(time_of),
+    })
+}
+
+fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
+    let text = |index: usize| row.get::<_, String>(index);
+    let json = |index: usize| -> rusqlite::Result<Value> {
+        parse_json(&text(index)?, "job JSON").map_err(|e| column_error(index, e))
+    };
+    let error = match (row.get::<_, Option<i32>>(9)?, row.get::<_, Option<String>>(10)?) {
+        (Some(code), description) => Some(JobError {
+            code,
+            description: description.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let request = row
+        .get::<_, Option<String>>(16)?
+        .map(|r| Request::parse(&r).map_err(|e| column_error(16, e)))
+        .transpose()?;
+    Ok(JobRecord {
+        sequence: unsigned(row, 0)?,
+        id: job_id(row, 1)?,
+        type_name: text(2)?,
+        priority: row.get(3)?,
+        state: text(4)?.parse().map_err(|e| column_error(4, e))?,
+        data: json(5)?,
+        content: json(6)?,
+        progress: row.get(7)?,
+        steps: unsigned(row, 8)?,
+        error,
+        creation_time: time_of(row.get(11)?),
+        completion_time: row.get::<_, Option<i64>>(12)?.map(time_of),
+        last_change: time_of(row.get(13)?),
+        effective_runtime: Duration::from_micros(unsigned(row, 14)?),
+        retry_at: row.get::<_, Option<i64>>(15)?.map(time_of),
+        request,
+        owner: row.get::<_, Option<String>>(17)?.map(|o| OwnerId::from_stored(&o)),
+        lease_until: row.get::<_, Option<i64>>(18)?.map(time_of),
+    })
+}
+
+pub(crate) fn get(c: &Connection, id: JobId) -> Result<Option<JobRecord>, Error> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = ?1");
+    Ok(c.prepare_cached(&sql)?
+        .query_row(params![id.to_string()], record)
+        .optional()?)
+}
+
+pub(crate) fn list(c: &Connection) -> Result<Vec<JobRecord>, Error> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs ORDER BY seq");
+    let mut statement = c.prepare_cached(&sql)?;
+    let rows = statement.query_map([], record)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn counts(c: &Connection) -> Result<StateCounts, Error> {
+    let mut statement = c.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+    let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, unsigned(row, 1)?)))?;
+    let mut counts = StateCounts::default();
+    for row in rows {
+        let (state, count) = row?;
+        *counts.slot(state.parse()?) = count;
+    }
+    Ok(counts)
+}
+
+pub(crate) fn output(c: &Connection, id: JobId, name: &str) -> Result<Option<JobOutput>, Error> {
+    let mut statement = c.prepare_cached(
+        "SELECT content_type, filename, data, path FROM outputs WHERE job_id = ?1 AND name = ?2",
+    )?;
+    let row = statement
+        .query_row(params![id.to_string(), name], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<Vec<u8>>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .optional()?;
+    Ok(row.map(|(content_type, filename, data, path)| JobOutput {
+        name: name.to_owned(),
+        content_type,
+        filename,
+        body: match (data, path) {
+            (_, Some(path)) => OutputBody::File(path.into()),
+            (data, None) => OutputBody::Bytes(data.unwrap_or_default().into()),
+        },
+    }))
+}
