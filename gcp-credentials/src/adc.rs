@@ -47,7 +47,8 @@ impl AdcEnvironment {
             var("HOME")
         };
         Self {
-            google_application_credentials: var("GOOGLE_APPLICATION_CREDENTIALS").map(PathBuf::from),
+            google_application_credentials: var("GOOGLE_APPLICATION_CREDENTIALS")
+                .map(PathBuf::from),
             cloudsdk_config: var("CLOUDSDK_CONFIG").map(PathBuf::from),
             home: home.map(PathBuf::from),
             metadata_host: text("GCE_METADATA_HOST"),

@@ -98,8 +98,11 @@ impl Credentials {
             origin: origin.map(str::to_owned),
             reason,
         };
-        let value: Value = serde_json::from_slice(json)
-            .map_err(|e| invalid(format!("expected a JSON object, the JSON is malformed: {e}")))?;
+        let value: Value = serde_json::from_slice(json).map_err(|e| {
+            invalid(format!(
+                "expected a JSON object, the JSON is malformed: {e}"
+            ))
+        })?;
         let Value::Object(object) = value else {
             return Err(invalid(format!(
                 "expected a JSON object, found {}",
@@ -179,7 +182,11 @@ impl Fields<'_> {
                 origin: self.origin.map(str::to_owned),
                 reason: format!(
                     "expected a non-empty string field {name:?}, found {}",
-                    if found.is_some() { "an empty string" } else { "none" }
+                    if found.is_some() {
+                        "an empty string"
+                    } else {
+                        "none"
+                    }
                 ),
             }),
         }

@@ -127,7 +127,10 @@ pub enum Error {
 }
 
 fn origin_suffix(origin: &Option<String>) -> String {
-    origin.as_deref().map(|o| format!(" in {o}")).unwrap_or_default()
+    origin
+        .as_deref()
+        .map(|o| format!(" in {o}"))
+        .unwrap_or_default()
 }
 
 /// `Result` with this crate's [`Error`].

@@ -111,7 +111,10 @@ pub fn authorized_user_request(
 
 /// `GET http://HOST/computeMetadata/v1/instance/service-accounts/default/token?scopes=a,b`
 /// with `Metadata-Flavor: Google`.
-pub fn metadata_token_request(server: &MetadataServer, scopes: &[String]) -> Result<Request<Bytes>> {
+pub fn metadata_token_request(
+    server: &MetadataServer,
+    scopes: &[String],
+) -> Result<Request<Bytes>> {
     let mut uri = format!(
         "http://{}/computeMetadata/v1/instance/service-accounts/default/token",
         server.host
@@ -183,18 +186,30 @@ pub fn parse_token_response(response: Response<&[u8]>) -> Result<Token> {
         Some(other) => {
             return Err(unexpected(format!(
                 "expected \"access_token\" to be a non-empty string, found {}",
-                if other.is_string() { "an empty string" } else { json_type(other) }
+                if other.is_string() {
+                    "an empty string"
+                } else {
+                    json_type(other)
+                }
             )));
         }
-        None => return Err(unexpected("expected a field \"access_token\", found none".to_owned())),
+        None => {
+            return Err(unexpected(
+                "expected a field \"access_token\", found none".to_owned(),
+            ));
+        }
     };
     let expires_in = match object.get("expires_in") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
-            unexpected(format!("expected \"expires_in\" to be a whole number of seconds, found {n}"))
+            unexpected(format!(
+                "expected \"expires_in\" to be a whole number of seconds, found {n}"
+            ))
         })?),
         Some(Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| {
-            unexpected(format!("expected \"expires_in\" to be a whole number of seconds, found {s:?}"))
+            unexpected(format!(
+                "expected \"expires_in\" to be a whole number of seconds, found {s:?}"
+            ))
         })?),
         Some(other) => {
             return Err(unexpected(format!(
@@ -226,7 +241,11 @@ fn describe_non_json(body: &[u8]) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    format!("{} bytes that are not JSON, starting {:?}", body.len(), shown.trim())
+    format!(
+        "{} bytes that are not JSON, starting {:?}",
+        body.len(),
+        shown.trim()
+    )
 }
 
 /// Characters a form value keeps as they are: the unreserved set `A-Z a-z 0-9 - . _ ~`.
@@ -279,12 +298,16 @@ fn metadata_get(uri: &str) -> Result<Request<Bytes>> {
 
 fn checked_uri(uri: &str) -> Result<http::Uri> {
     let parsed: http::Uri = uri.parse().map_err(|e| Error::InvalidRequest {
-        reason: format!("expected an absolute http(s) URL for the token endpoint, found {uri:?} ({e})"),
+        reason: format!(
+            "expected an absolute http(s) URL for the token endpoint, found {uri:?} ({e})"
+        ),
     })?;
     match parsed.scheme_str() {
         Some("http" | "https") if parsed.authority().is_some() => Ok(parsed),
         _ => Err(Error::InvalidRequest {
-            reason: format!("expected an absolute http(s) URL for the token endpoint, found {uri:?}"),
+            reason: format!(
+                "expected an absolute http(s) URL for the token endpoint, found {uri:?}"
+            ),
         }),
     }
 }

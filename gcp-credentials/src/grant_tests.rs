@@ -12,7 +12,10 @@ fn user(quota: Option<&str>) -> AuthorizedUser {
 }
 
 fn reply(status: u16, body: &str) -> Result<Token> {
-    let response = Response::builder().status(status).body(body.as_bytes()).unwrap();
+    let response = Response::builder()
+        .status(status)
+        .body(body.as_bytes())
+        .unwrap();
     parse_token_response(response)
 }
 
@@ -90,7 +93,10 @@ fn parses_tokens() {
     assert_eq!(token.token_type, "Bearer");
     let token = reply(200, r#"{"access_token":"a","expires_in":"60"}"#).unwrap();
     assert_eq!(token.expires_in, Some(Duration::from_secs(60)));
-    assert_eq!(reply(200, r#"{"access_token":"a"}"#).unwrap().expires_in, None);
+    assert_eq!(
+        reply(200, r#"{"access_token":"a"}"#).unwrap().expires_in,
+        None
+    );
 }
 
 #[test]
@@ -122,13 +128,21 @@ fn oauth_errors_carry_error_and_description() {
 fn malformed_replies_say_what_came() {
     for (status, body, expect) in [
         (200, "", "an empty body"),
-        (502, "<html>Bad Gateway</html>", "not JSON, starting \"<html>Bad Gateway</html>\""),
+        (
+            502,
+            "<html>Bad Gateway</html>",
+            "not JSON, starting \"<html>Bad Gateway</html>\"",
+        ),
         (200, "[1]", "found an array"),
         (200, r#"{"token":"x"}"#, "\"access_token\", found none"),
         (200, r#"{"access_token":""}"#, "found an empty string"),
         (200, r#"{"access_token":7}"#, "found a number"),
         (200, r#"{"access_token":"a","expires_in":-5}"#, "found -5"),
-        (200, r#"{"access_token":"a","expires_in":"soon"}"#, "found \"soon\""),
+        (
+            200,
+            r#"{"access_token":"a","expires_in":"soon"}"#,
+            "found \"soon\"",
+        ),
         (500, r#"{"message":"x"}"#, "neither"),
     ] {
         let err = reply(status, body).unwrap_err().to_string();

@@ -99,7 +99,12 @@ impl FromStr for HealthcareStore {
                 parts.len()
             )));
         }
-        for (index, keyword) in [(0, "projects"), (2, "locations"), (4, "datasets"), (6, "dicomStores")] {
+        for (index, keyword) in [
+            (0, "projects"),
+            (2, "locations"),
+            (4, "datasets"),
+            (6, "dicomStores"),
+        ] {
             if parts[index] != keyword {
                 return Err(invalid(format!(
                     "expected {keyword:?} at segment {}, found {:?}",
@@ -116,7 +121,10 @@ fn check_segment(input: &str, what: &str, value: &str) -> Result<()> {
     let reason = if value.is_empty() {
         Some(format!("the {what} ID is empty"))
     } else if value.len() > 1024 {
-        Some(format!("the {what} ID has {} characters, at most 1024 allowed", value.len()))
+        Some(format!(
+            "the {what} ID has {} characters, at most 1024 allowed",
+            value.len()
+        ))
     } else if value == "." || value == ".." {
         Some(format!("the {what} ID {value:?} is not allowed"))
     } else {
@@ -169,13 +177,34 @@ mod tests {
     fn rejects_malformed_names() {
         for (bad, expect) in [
             ("projects/p/locations/l/datasets/d", "expected 8 segments"),
-            ("projects/p/locations/l/datasets/d/dicomStores/s/", "found 9"),
-            ("project/p/locations/l/datasets/d/dicomStores/s", "expected \"projects\""),
-            ("projects/p/locations/l/datasets/d/fhirStores/s", "expected \"dicomStores\""),
-            ("projects//locations/l/datasets/d/dicomStores/s", "project ID is empty"),
-            ("projects/p/locations/l/datasets/../dicomStores/s", "not allowed"),
-            ("projects/p/locations/l/datasets/d/dicomStores/s?x=1", "found '?'"),
-            ("projects/p/locations/l%2F/datasets/d/dicomStores/s", "found '%'"),
+            (
+                "projects/p/locations/l/datasets/d/dicomStores/s/",
+                "found 9",
+            ),
+            (
+                "project/p/locations/l/datasets/d/dicomStores/s",
+                "expected \"projects\"",
+            ),
+            (
+                "projects/p/locations/l/datasets/d/fhirStores/s",
+                "expected \"dicomStores\"",
+            ),
+            (
+                "projects//locations/l/datasets/d/dicomStores/s",
+                "project ID is empty",
+            ),
+            (
+                "projects/p/locations/l/datasets/../dicomStores/s",
+                "not allowed",
+            ),
+            (
+                "projects/p/locations/l/datasets/d/dicomStores/s?x=1",
+                "found '?'",
+            ),
+            (
+                "projects/p/locations/l%2F/datasets/d/dicomStores/s",
+                "found '%'",
+            ),
         ] {
             let err = bad.parse::<HealthcareStore>().unwrap_err().to_string();
             assert!(err.contains(expect), "{bad}: {err}");

@@ -173,9 +173,9 @@ fn push_json_string(out: &mut String, s: &str) {
 
 /// Splits one PEM block into its label and DER bytes. Never echoes the input.
 fn decode_pem(text: &str) -> Result<(String, Vec<u8>)> {
-    let begin = text
-        .find("-----BEGIN ")
-        .ok_or_else(|| invalid_key("expected a PEM block (\"-----BEGIN ...\"), found none".to_owned()))?;
+    let begin = text.find("-----BEGIN ").ok_or_else(|| {
+        invalid_key("expected a PEM block (\"-----BEGIN ...\"), found none".to_owned())
+    })?;
     let after_begin = &text[begin + "-----BEGIN ".len()..];
     let label_end = after_begin
         .find("-----")
@@ -229,15 +229,27 @@ mod tests {
     fn bad_pem_is_a_clear_error_without_the_input() {
         for (input, expect) in [
             ("not a key at all SECRETSECRET", "found none"),
-            ("-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n", "base64"),
+            (
+                "-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n",
+                "base64",
+            ),
             ("-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n", "no matching END"),
-            ("-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n-----END PRIVATE KEY-----", "RSA key"),
-            ("-----BEGIN CERTIFICATE-----\nU0VDUkVU\n-----END CERTIFICATE-----", "CERTIFICATE"),
+            (
+                "-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n-----END PRIVATE KEY-----",
+                "RSA key",
+            ),
+            (
+                "-----BEGIN CERTIFICATE-----\nU0VDUkVU\n-----END CERTIFICATE-----",
+                "CERTIFICATE",
+            ),
         ] {
             let err = RsaSigner::from_pem(&PrivateKeyPem::new(input)).unwrap_err();
             let text = err.to_string();
             assert!(text.contains(expect), "{text}");
-            assert!(!text.contains("SECRET") && !text.contains("U0VDUkVU"), "{text}");
+            assert!(
+                !text.contains("SECRET") && !text.contains("U0VDUkVU"),
+                "{text}"
+            );
         }
     }
 }

@@ -127,10 +127,17 @@ pub fn read_orthanc_gcp_accounts(config: &Value) -> Result<Vec<OrthancGcpAccount
         .collect()
 }
 
-fn read_account(name: &str, value: &Value, section_base: Option<&str>) -> Result<OrthancGcpAccount> {
+fn read_account(
+    name: &str,
+    value: &Value,
+    section_base: Option<&str>,
+) -> Result<OrthancGcpAccount> {
     let at = format!("GoogleCloudPlatform.Accounts.{name}");
     let Value::Object(account) = value else {
-        return Err(invalid(format!("expected {at} to be an object, found {}", json_type(value))));
+        return Err(invalid(format!(
+            "expected {at} to be an object, found {}",
+            json_type(value)
+        )));
     };
     let required = |key: &str| -> Result<String> {
         text(account, key, &at)?

@@ -197,9 +197,12 @@ impl TokenProvider {
 }
 
 fn last_error(cache: &TokenCache) -> Error {
-    cache.last_error().cloned().unwrap_or_else(|| Error::InvalidRequest {
-        reason: "no token and no refresh has run yet".to_owned(),
-    })
+    cache
+        .last_error()
+        .cloned()
+        .unwrap_or_else(|| Error::InvalidRequest {
+            reason: "no token and no refresh has run yet".to_owned(),
+        })
 }
 
 /// The current instant, from tokio's clock so that tests can pause and advance it.
@@ -209,7 +212,9 @@ fn now() -> Instant {
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, TokenCache> {
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn jitter(&self) -> f64 {
@@ -264,7 +269,12 @@ impl Inner {
         let url = endpoint_for_errors(request.uri());
         let timeout = self.options.request_timeout;
         let response = match tokio::time::timeout(timeout, self.http.send(request)).await {
-            Err(_) => return Err(Error::Timeout { url, after: timeout }),
+            Err(_) => {
+                return Err(Error::Timeout {
+                    url,
+                    after: timeout,
+                });
+            }
             Ok(Err(source)) => return Err(Error::Transport { url, source }),
             Ok(Ok(response)) => response,
         };

@@ -87,6 +87,10 @@ mod tests {
         let header = AccessToken::new("abc").authorization_header().unwrap();
         assert_eq!(header.to_str().unwrap(), "Bearer abc");
         assert!(header.is_sensitive());
-        assert!(AccessToken::new("bad\ntoken").authorization_header().is_none());
+        assert!(
+            AccessToken::new("bad\ntoken")
+                .authorization_header()
+                .is_none()
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Service account grants: the byte-exact google-auth vector, and a stand-in token endpoint
 //! that verifies each assertion's signature and claims.
+#![allow(clippy::unwrap_used)] // helpers in test files, outside #[test] functions
 #![cfg(feature = "reqwest")]
 
 mod common;
@@ -57,11 +58,9 @@ fn jwt_equals_google_auth_byte_for_byte() {
     );
     // ...while the assertion (aud included) is exactly google-auth's.
     assert_eq!(form["assertion"], vector["jwt"].as_str().unwrap());
-    assert!(
-        request
-            .body()
-            .starts_with(b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ey")
-    );
+    assert!(request.body().starts_with(
+        b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ey"
+    ));
 }
 
 #[tokio::test]

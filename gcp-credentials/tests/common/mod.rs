@@ -1,7 +1,7 @@
 //! Stand-in servers on loopback for the integration tests: a minimal HTTP/1.1 server, a token
 //! endpoint that verifies service account assertions with the key's public half, and a
 //! metadata server.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -82,7 +82,8 @@ impl Reply {
     }
 }
 
-type Handler = Arc<dyn Fn(Seen, usize) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+type Handler =
+    Arc<dyn Fn(Seen, usize) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
 
 /// A running stand-in server; counts the requests it answered.
 pub struct Server {
@@ -102,7 +103,12 @@ impl Server {
     }
 
     pub fn last(&self) -> Seen {
-        self.seen.lock().unwrap().last().cloned().expect("a request")
+        self.seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request")
     }
 }
 
@@ -126,10 +132,14 @@ where
     let (h, s) = (hits.clone(), seen.clone());
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             let (handler, hits, seen) = (handler.clone(), h.clone(), s.clone());
             tokio::spawn(async move {
-                let Some(request) = read_request(&mut stream).await else { return };
+                let Some(request) = read_request(&mut stream).await else {
+                    return;
+                };
                 let n = hits.fetch_add(1, Ordering::SeqCst);
                 seen.lock().unwrap().push(request.clone());
                 let reply = handler(request, n).await;
@@ -219,11 +229,15 @@ pub fn verify_grant(seen: &Seen, expect: &Expect) -> Result<(), String> {
     if seen.method != "POST" {
         return Err(format!("method {}", seen.method));
     }
-    if seen.headers.get("content-type").map(String::as_str) != Some("application/x-www-form-urlencoded") {
+    if seen.headers.get("content-type").map(String::as_str)
+        != Some("application/x-www-form-urlencoded")
+    {
         return Err("content-type".into());
     }
     let form = seen.form();
-    if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+    if form.get("grant_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    {
         return Err("grant_type".into());
     }
     let jwt = form.get("assertion").ok_or("no assertion")?;
@@ -231,7 +245,9 @@ pub fn verify_grant(seen: &Seen, expect: &Expect) -> Result<(), String> {
     if parts.len() != 3 {
         return Err("assertion is not three segments".into());
     }
-    let signature = URL_SAFE_NO_PAD.decode(parts[2]).map_err(|e| e.to_string())?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .map_err(|e| e.to_string())?;
     let signed = format!("{}.{}", parts[0], parts[1]);
     ring::signature::UnparsedPublicKey::new(
         &ring::signature::RSA_PKCS1_2048_8192_SHA256,
@@ -249,7 +265,10 @@ pub fn verify_grant(seen: &Seen, expect: &Expect) -> Result<(), String> {
     if header != want_header {
         return Err(format!("header {header}"));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let iat = claims["iat"].as_u64().ok_or("iat")?;
     if iat.abs_diff(now) > 60 {
         return Err(format!("iat {iat} is not now ({now})"));
@@ -274,7 +293,12 @@ pub fn assert_no_secret(err: &gcp_credentials::Error) {
     let pem = key["private_key"].as_str().unwrap();
     let body_line = pem.lines().nth(5).unwrap();
     for shown in [err.to_string(), format!("{err:?}")] {
-        for secret in [body_line, "1//refresh-SECRET", "client-SECRET", "ya29.SECRET"] {
+        for secret in [
+            body_line,
+            "1//refresh-SECRET",
+            "client-SECRET",
+            "ya29.SECRET",
+        ] {
             assert!(!shown.contains(secret), "secret {secret:?} in {shown}");
         }
     }
