@@ -1,5 +1,74 @@
-//! Async DICOMweb client (not written yet).
+//! Async DICOMweb client: retries, timeouts, authentication and streaming over any HTTP
+//! transport.
 //!
-//! This crate will hold the transport trait and its reqwest implementation, retries, timeouts,
-//! authentication and streaming retrieve and store, driving [`dicomweb_core`] for every request
-//! and response. Today it holds nothing: see the project's open work in `ARCHITECTURE.md`.
+//! # What it does
+//!
+//! - [`Transport`]: one HTTP exchange, `http::Request<RequestBody>` in,
+//!   `http::Response<ResponseBody>` out with the body as a stream of [`bytes::Bytes`].
+//!   [`ReqwestTransport`] (feature `reqwest`, on by default: rustls, HTTP/1.1 and HTTP/2,
+//!   pooled connections) and [`FnTransport`] (a closure, for tests and custom stacks).
+//! - [`Client`]: the policies around every request. Retries with exponential backoff and full
+//!   jitter on connection failures and 408/429/500/502/503/504, honouring `Retry-After`
+//!   ([`RetryPolicy`]); a replayable body ([`BodySource`]) is re-sent whole from its source,
+//!   a one-shot body is never retried. Connect, idle and total [`Timeouts`]. [`Auth`]: basic,
+//!   bearer, or a [`TokenProvider`] refreshed once on 401; extra headers; client certificates
+//!   and custom roots. [`ProgressEvent`]s and a `tracing` span per request.
+//! - [`ServerRegistry`]: Orthanc's `DicomWeb.Servers` configuration read as is.
+//!
+//! ```
+//! use dicomweb_client::{Client, FnTransport, RequestBody, ResponseBody, TransportError};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), dicomweb_client::Error> {
+//! // A stand-in server: answers every request with an empty JSON array.
+//! let transport = FnTransport::new(|request: http::Request<RequestBody>| async move {
+//!     assert_eq!(request.headers()["authorization"], "Basic YWxpY2U6czNjcmV0");
+//!     Ok::<_, TransportError>(http::Response::new(ResponseBody::from_bytes("[]")))
+//! });
+//! let client = Client::builder("http://127.0.0.1:8042/dicom-web")
+//!     .basic_auth("alice", "s3cret")
+//!     .transport(transport)
+//!     .build()?;
+//! let request = http::Request::get(format!("{}/studies", client.base_url()))
+//!     .body(RequestBody::empty())
+//!     .expect("a valid request");
+//! let response = client.execute(request).await?;
+//! let body = response.into_body().bytes().await.map_err(|e| e.to_string());
+//! assert_eq!(body.as_deref(), Ok(&b"[]"[..]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What it does not do
+//!
+//! No protocol logic: DICOMweb requests are built and responses parsed by
+//! [`dicomweb_core`]. Requests are not cached, and redirects are the transport's business.
+
+mod auth;
+mod body;
+mod client;
+mod error;
+pub mod progress;
+mod registry;
+#[cfg(feature = "reqwest")]
+mod reqwest_transport;
+mod retry;
+mod secret;
+mod timeout;
+mod transport;
+
+pub use auth::{Auth, TokenFuture, TokenProvider};
+pub use body::{BodySource, DownloadStream, RequestBody, ResponseBody, UploadStream};
+pub use client::{Client, ClientBuilder};
+pub use error::Error;
+pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
+pub use registry::{ServerConfig, ServerRegistry};
+#[cfg(feature = "reqwest")]
+pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
+pub use retry::{RetryPolicy, is_retryable_status, retry_after};
+pub use secret::{AccessToken, Password};
+pub use timeout::Timeouts;
+pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, TransportFuture};
+
+/// A boxed error, as token providers and body sources return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
