@@ -124,7 +124,11 @@ pub async fn application_default_credentials(
             detect.host,
             response.status().as_u16()
         )),
-        Ok(Err(error)) => tried.push(format!("no metadata server at {}: {error}", detect.host)),
+        Ok(Err(error)) => tried.push(format!(
+            "no metadata server at {}: {}",
+            detect.host,
+            crate::error::display_chain(error.as_ref())
+        )),
         Err(_) => tried.push(format!(
             "no metadata server at {} within {timeout:?}",
             detect.host

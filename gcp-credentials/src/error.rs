@@ -60,8 +60,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// The HTTP transport failed (connection refused, TLS, reset...).
-    #[error("token request to {url} failed: {source}")]
+    /// The HTTP transport failed (connection refused, TLS, reset...). The message includes the
+    /// transport error's whole chain of causes.
+    #[error("token request to {url} failed: {}", display_chain(source.as_ref()))]
     Transport {
         /// The token endpoint (never carries a secret).
         url: String,
@@ -124,6 +125,21 @@ pub enum Error {
         /// What was expected and what came, and where.
         reason: String,
     },
+}
+
+/// An error and its causes, joined with `: ` (reqwest's own message alone says little).
+pub(crate) fn display_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let more = next.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = next.source();
+    }
+    text
 }
 
 fn origin_suffix(origin: &Option<String>) -> String {

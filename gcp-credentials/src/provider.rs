@@ -145,20 +145,12 @@ impl TokenProvider {
                 let mut cache = self.inner.lock();
                 let now = now();
                 match cache.poll(now) {
-                    Action::Serve => {
-                        if let Some(token) = cache.token(now) {
-                            return Ok(token.clone());
-                        }
-                        continue;
-                    }
+                    Action::Serve => return served(&cache, now),
                     Action::ServeAndRefresh => {
-                        let token = cache.token(now).cloned();
+                        let token = served(&cache, now);
                         drop(cache);
                         self.inner.spawn_refresh();
-                        if let Some(token) = token {
-                            return Ok(token);
-                        }
-                        continue;
+                        return token;
                     }
                     Action::RefreshAndWait => {
                         let notified = self.inner.refreshed.notified();
@@ -173,6 +165,7 @@ impl TokenProvider {
             notified.await;
             let cache = self.inner.lock();
             if cache.refresh_in_flight() {
+                // Another refresh started since (the one awaited ended): wait for it too.
                 continue;
             }
             if let Some(token) = cache.token(now()) {
@@ -181,6 +174,14 @@ impl TokenProvider {
             if cache.last_error().is_some() {
                 return Err(last_error(&cache));
             }
+            // The refresh succeeded, yet the token is already expired: looping would ask
+            // again at once, forever.
+            return Err(Error::UnexpectedResponse {
+                status: 200,
+                reason: "expected a token with a lifetime, found one that had already expired \
+                         on arrival (\"expires_in\" too small)"
+                    .to_owned(),
+            });
         }
     }
 
@@ -194,6 +195,16 @@ impl TokenProvider {
                 reason: "the access token contains characters not allowed in a header".to_owned(),
             })
     }
+}
+
+/// The token `poll` said to serve (it is valid whenever `poll` says so).
+fn served(cache: &TokenCache, now: Instant) -> Result<AccessToken> {
+    cache
+        .token(now)
+        .cloned()
+        .ok_or_else(|| Error::InvalidRequest {
+            reason: "the refresh policy served a token that is missing".to_owned(),
+        })
 }
 
 fn last_error(cache: &TokenCache) -> Error {

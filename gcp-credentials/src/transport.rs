@@ -37,8 +37,12 @@ mod reqwest_client {
     use bytes::Bytes;
     use std::sync::Arc;
 
+    /// The largest reply body read (token replies are a few hundred bytes).
+    const MAX_BODY: usize = 1 << 20;
+
     /// [`HttpClient`] over reqwest with rustls (the `ring` crypto provider) and the platform's
-    /// certificate verifier. Redirects are not followed: token endpoints do not redirect.
+    /// certificate verifier. Redirects are not followed (token endpoints do not redirect) and
+    /// replies over 1 MiB are refused.
     #[derive(Debug, Clone)]
     pub struct ReqwestClient {
         client: reqwest::Client,
@@ -81,12 +85,26 @@ mod reqwest_client {
                 if let Some(headers) = builder.headers_mut() {
                     headers.extend(response.headers().clone());
                 }
-                let body = response
-                    .bytes()
+                let mut response = response;
+                let mut body = Vec::new();
+                while let Some(chunk) = response
+                    .chunk()
                     .await
-                    .map_err(|e| Arc::new(e.without_url()) as TransportError)?;
+                    .map_err(|e| Arc::new(e.without_url()) as TransportError)?
+                {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        let message =
+                            format!("expected a reply of at most {MAX_BODY} bytes, found more");
+                        return Err(TransportError::from(Box::<
+                            dyn std::error::Error + Send + Sync,
+                        >::from(
+                            message
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
                 builder
-                    .body(body)
+                    .body(Bytes::from(body))
                     .map_err(|e| Arc::new(e) as TransportError)
             })
         }

@@ -183,3 +183,20 @@ async fn static_tokens_need_no_endpoint() {
     assert!(format!("{provider:?}").contains("static"));
     assert!(!format!("{provider:?}").contains("fixed"));
 }
+
+#[tokio::test]
+async fn tokens_expired_on_arrival_are_an_error_not_a_loop() {
+    let server = serve(|_, _| async { Reply::token("instant", 0) }).await;
+    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let err = provider.access_token().await.unwrap_err().to_string();
+    assert!(err.contains("already expired on arrival"), "{err}");
+    assert_eq!(server.hits(), 1);
+}
+
+#[tokio::test]
+async fn huge_replies_are_refused() {
+    let server = serve(|_, _| async { Reply::json(200, "x".repeat(2 << 20)) }).await;
+    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let err = provider.access_token().await.unwrap_err().to_string();
+    assert!(err.contains("at most 1048576 bytes"), "{err}");
+}
