@@ -96,6 +96,35 @@ pub enum Error {
         /// Offset in the body where the limit was crossed.
         offset: u64,
     },
+    /// A base URL or a URI that cannot be used for DICOMweb requests.
+    #[error("invalid URL {text:?}: {reason}")]
+    InvalidUrl {
+        /// What came.
+        text: String,
+        /// What was expected instead.
+        reason: String,
+    },
+    /// A request parameter that the standard does not allow (a frame number of 0, a quality
+    /// above 100, a sequence path through an attribute that is not a sequence, …).
+    #[error("invalid {what}: {message}")]
+    InvalidRequest {
+        /// Which parameter.
+        what: &'static str,
+        /// What was expected and what came.
+        message: String,
+    },
+    /// The server answered with an error status (4xx, 5xx, or a status the request does not
+    /// expect); the body text, `Retry-After` and `Warning` headers are kept.
+    #[error(transparent)]
+    Status(Box<crate::response::StatusError>),
+    /// A response whose body cannot be what the request asked for.
+    #[error("unexpected response: expected {expected}, found {found}")]
+    UnexpectedResponse {
+        /// What the request needed.
+        expected: &'static str,
+        /// What came (a media type, a status, a body excerpt).
+        found: String,
+    },
     /// A Part 10 file could not be read or written.
     #[error("Part 10: {message}")]
     Part10 {
