@@ -89,7 +89,11 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
         }
         let vr = match vr {
             Some(vr) => vr,
-            None if state.options.strict => return Err(de::Error::missing_field("vr")),
+            None if state.options.strict => {
+                return Err(de::Error::custom(
+                    "expected a \"vr\" member (strict mode), found none",
+                ));
+            }
             None => dictionary::vr(self.tag).unwrap_or(Vr::UN),
         };
         if let Some(raw) = pending {

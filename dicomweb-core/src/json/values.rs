@@ -115,7 +115,7 @@ fn decimal_texts<'de, A: SeqAccess<'de>>(
             Some(b'-' | b'0'..=b'9') => Some(Number::Text(text.to_owned())),
             _ => {
                 return Err(de::Error::custom(format_args!(
-                    "expected a number, a string or null in a {vr} Value, found {}",
+                    "expected a number, a string or null in the Value of a {vr} element, found {}",
                     excerpt(text)
                 )));
             }
@@ -153,7 +153,7 @@ impl Visitor<'_> for TextEntry {
     type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a string or null in a {} Value", self.vr)
+        write!(f, "a string or null in the Value of a {} element", self.vr)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
@@ -213,7 +213,7 @@ impl Visitor<'_> for NumberEntry {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "a number, a string holding one, or null in a {} Value",
+            "a number, a string holding one, or null in the Value of a {} element",
             self.vr
         )
     }
