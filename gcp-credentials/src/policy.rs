@@ -164,6 +164,20 @@ impl TokenCache {
         self.last_error.as_ref()
     }
 
+    /// Forgets the cached token (a server refused it with 401): the next [`poll`](Self::poll)
+    /// refreshes, unless a refresh is already in flight or the cache is backing off.
+    pub fn invalidate(&mut self) {
+        self.cached = None;
+    }
+
+    /// Forgets the cached token only if it is `token`, so that a 401 for a token that has
+    /// already been replaced does not throw the new one away.
+    pub fn invalidate_token(&mut self, token: &AccessToken) {
+        if self.cached.as_ref().is_some_and(|c| &c.token == token) {
+            self.cached = None;
+        }
+    }
+
     /// Records a new token. `requested_at` is when its request was sent: `expires_in` counts
     /// from there, so the latency of the request shortens the token's life, never lengthens it.
     pub fn refresh_succeeded(&mut self, requested_at: Instant, token: Token) {

@@ -185,6 +185,17 @@ impl TokenProvider {
         }
     }
 
+    /// Forgets the cached token (a server answered 401): the next call fetches a new one.
+    pub fn invalidate(&self) {
+        self.inner.lock().invalidate();
+    }
+
+    /// Forgets the cached token only if it is still `token`: several requests refused with
+    /// the same stale token cause one refresh, not one each.
+    pub fn invalidate_token(&self, token: &AccessToken) {
+        self.inner.lock().invalidate_token(token);
+    }
+
     /// `Authorization: Bearer <token>` for the current token, marked sensitive.
     pub async fn authorization_header(&self) -> Result<http::HeaderValue> {
         let token = self.access_token().await?;

@@ -194,3 +194,19 @@ fn static_tokens_never_expire() {
     assert_eq!(served(&cache, later), "fixed");
     assert_eq!(cache.expires_at(), None);
 }
+
+#[test]
+fn invalidation_forgets_only_the_refused_token() {
+    let t0 = Instant::now();
+    let mut cache = TokenCache::new(RefreshPolicy::default());
+    cache.poll(t0);
+    cache.refresh_succeeded(t0, token("a", 3600));
+    cache.invalidate_token(&AccessToken::new("stale"));
+    assert_eq!(cache.poll(t0 + S), Action::Serve);
+    cache.invalidate_token(&AccessToken::new("a"));
+    assert!(cache.token(t0 + S).is_none());
+    assert_eq!(cache.poll(t0 + S), Action::RefreshAndWait);
+    cache.refresh_succeeded(t0 + S, token("b", 3600));
+    cache.invalidate();
+    assert_eq!(cache.poll(t0 + 2 * S), Action::RefreshAndWait);
+}

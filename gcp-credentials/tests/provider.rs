@@ -200,3 +200,19 @@ async fn huge_replies_are_refused() {
     let err = provider.access_token().await.unwrap_err().to_string();
     assert!(err.contains("at most 1048576 bytes"), "{err}");
 }
+
+#[tokio::test]
+async fn invalidation_after_a_401_fetches_a_new_token_once() {
+    let server = serve(|_, n| async move { Reply::token(&format!("t{n}"), 3600) }).await;
+    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let refused = provider.access_token().await.unwrap();
+    assert_eq!(refused.secret(), "t0");
+    provider.invalidate_token(&refused);
+    assert_eq!(provider.access_token().await.unwrap().secret(), "t1");
+    // A late 401 for the old token does not throw the new one away.
+    provider.invalidate_token(&refused);
+    assert_eq!(provider.access_token().await.unwrap().secret(), "t1");
+    provider.invalidate();
+    assert_eq!(provider.access_token().await.unwrap().secret(), "t2");
+    assert_eq!(server.hits(), 3);
+}
