@@ -189,6 +189,17 @@ impl From<&'static str> for RequestBody {
     }
 }
 
+impl From<dicomweb_core::request::Body> for RequestBody {
+    /// The segments of a request built by dicomweb-core, shared, not copied.
+    fn from(body: dicomweb_core::request::Body) -> Self {
+        if body.is_empty() {
+            RequestBody::Empty
+        } else {
+            RequestBody::Segments(body.into_segments())
+        }
+    }
+}
+
 impl From<BodySource> for RequestBody {
     fn from(source: BodySource) -> Self {
         RequestBody::Source(source)

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use dicomweb_core::ReadOptions;
+use dicomweb_core::request::BaseUrl;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tracing::Instrument;
@@ -16,6 +18,9 @@ use crate::{
     ServerConfig, Timeouts, TokenProvider, Transport,
 };
 
+/// The default of [`ClientBuilder::max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
 /// A DICOMweb client for one server. Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct Client {
@@ -23,7 +28,7 @@ pub struct Client {
 }
 
 struct Inner {
-    base_url: String,
+    base_url: BaseUrl,
     transport: Arc<dyn Transport>,
     auth: Auth,
     headers: HeaderMap,
@@ -32,6 +37,8 @@ struct Inner {
     progress: Option<Arc<dyn ProgressObserver>>,
     chunked_transfers: bool,
     has_delete: Option<bool>,
+    read_options: ReadOptions,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for Client {
@@ -52,9 +59,19 @@ impl Client {
         ClientBuilder::new(base_url.into())
     }
 
-    /// The DICOMweb root, without a trailing slash.
-    pub fn base_url(&self) -> &str {
+    /// The DICOMweb root.
+    pub fn base_url(&self) -> &BaseUrl {
         &self.inner.base_url
+    }
+
+    /// How DICOM JSON and XML responses are read (limits on depth and size).
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.inner.read_options
+    }
+
+    /// The largest response body read into memory (search results, metadata).
+    pub fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
     }
 
     /// Whether uploads may use chunked transfer encoding (else they carry `Content-Length`).
@@ -307,6 +324,8 @@ pub struct ClientBuilder {
     root_certificates_pem: Vec<Vec<u8>>,
     chunked_transfers: bool,
     has_delete: Option<bool>,
+    read_options: ReadOptions,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -334,6 +353,8 @@ impl ClientBuilder {
             root_certificates_pem: Vec::new(),
             chunked_transfers: true,
             has_delete: None,
+            read_options: ReadOptions::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -483,9 +504,22 @@ impl ClientBuilder {
         self
     }
 
+    /// How DICOM JSON and XML responses are read.
+    pub fn read_options(mut self, options: ReadOptions) -> Self {
+        self.read_options = options;
+        self
+    }
+
+    /// The largest response body read into memory (default 256 MiB); streamed retrieves are
+    /// not limited by it.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
+        self
+    }
+
     /// Builds the client (and the default transport, unless one was given).
     pub fn build(self) -> Result<Client, Error> {
-        let base_url = normalize_base_url(&self.base_url)?;
+        let base_url = BaseUrl::parse(&self.base_url)?;
         let transport = match self.transport {
             Some(t) => {
                 if self.identity_pem.is_some() || !self.root_certificates_pem.is_empty() {
@@ -513,6 +547,8 @@ impl ClientBuilder {
                 progress: self.progress,
                 chunked_transfers: self.chunked_transfers,
                 has_delete: self.has_delete,
+                read_options: self.read_options,
+                max_response_bytes: self.max_response_bytes,
             }),
         })
     }
@@ -543,44 +579,4 @@ fn default_transport(
     Err(Error::config(
         "no transport: enable the `reqwest` feature or give one with ClientBuilder::transport",
     ))
-}
-
-fn normalize_base_url(text: &str) -> Result<String, Error> {
-    let bad = |why: &str| {
-        Error::config(format!(
-            "expected an absolute http:// or https:// URL as the DICOMweb root, got {text:?} ({why})"
-        ))
-    };
-    let uri: http::Uri = text.parse().map_err(|_| bad("not a URL"))?;
-    match uri.scheme_str() {
-        Some("http" | "https") => {}
-        _ => return Err(bad("the scheme must be http or https")),
-    }
-    if uri.authority().is_none() {
-        return Err(bad("no host"));
-    }
-    if uri.query().is_some() {
-        return Err(bad("a query is not allowed"));
-    }
-    Ok(text.trim_end_matches('/').to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_url_checks() {
-        assert_eq!(
-            normalize_base_url("http://h:8042/dicom-web/").unwrap(),
-            "http://h:8042/dicom-web"
-        );
-        for bad in ["ftp://h/x", "/dicom-web", "http://h/x?y=1", "not a url"] {
-            let e = normalize_base_url(bad).unwrap_err().to_string();
-            assert!(
-                e.contains("expected an absolute http:// or https:// URL"),
-                "{e}"
-            );
-        }
-    }
 }

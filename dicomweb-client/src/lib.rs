@@ -48,6 +48,7 @@ mod auth;
 mod body;
 mod client;
 mod error;
+mod operations;
 pub mod progress;
 mod registry;
 #[cfg(feature = "reqwest")]
@@ -59,7 +60,7 @@ mod transport;
 
 pub use auth::{Auth, TokenFuture, TokenProvider};
 pub use body::{BodySource, DownloadStream, RequestBody, ResponseBody, UploadStream};
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
 pub use error::Error;
 pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
 pub use registry::{ServerConfig, ServerRegistry};

@@ -108,18 +108,11 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 }
 
 /// The wait a `Retry-After` header asks for: delay-seconds or an HTTP-date (a date in the
-/// past means no wait). `None` when the header is absent or unreadable.
+/// past means no wait), read by [`dicomweb_core::response::parse_retry_after`]. `None` when
+/// the header is absent or unreadable.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(text).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    let text = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    dicomweb_core::response::parse_retry_after(text).map(|r| r.delay(now))
 }
 
 #[cfg(test)]

@@ -465,7 +465,7 @@ async fn basic_auth_and_headers_from_an_orthanc_registry() {
             .unwrap()
             .build()
             .unwrap();
-        assert_eq!(c.base_url(), server.url());
+        assert_eq!(c.base_url().to_string(), server.url());
         c.execute(get(&c, "/studies")).await.unwrap();
     }
     let seen = server.recorded();
