@@ -1,0 +1,201 @@
+//! TLS: a custom root CA and a client certificate, against a loopback server that requires
+//! client certificates (rustls). The PEM files in `tests/tls/` were made with openssl for
+//! these tests only (valid until 2125).
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+#![cfg(feature = "reqwest")]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dicomweb_client::{
+    Client, ClientBuilder, Error, RequestBody, RetryPolicy, ServerRegistry, TransportErrorKind,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/tls")
+        .join(name)
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap()
+}
+
+/// An HTTPS server on 127.0.0.1 that requires a client certificate signed by the test CA and
+/// answers every request with 200 "[]". Counts completed handshakes.
+async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(fixture("ca.pem")).unwrap())
+        .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let chain = vec![CertificateDer::from_pem_file(fixture("server.pem")).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(fixture("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counter = handshakes.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, counter) = (acceptor.clone(), counter.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]";
+                let _ = tls.write_all(reply).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (addr, handshakes)
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("https://127.0.0.1:{}/dicom-web", addr.port())
+}
+
+async fn get_studies(client: &Client) -> Result<u16, Error> {
+    let request = http::Request::get(format!("{}/studies", client.base_url()))
+        .body(RequestBody::empty())
+        .unwrap();
+    Ok(client.execute(request).await?.status().as_u16())
+}
+
+fn identity() -> Vec<u8> {
+    let mut pem = read("client.pem");
+    pem.extend(read("client.key"));
+    pem
+}
+
+#[tokio::test]
+async fn client_certificate_and_custom_root() {
+    let (addr, handshakes) = mtls_server().await;
+    let client = Client::builder(url(addr))
+        .root_certificates_pem(read("ca.pem"))
+        .identity_pem(identity())
+        .build()
+        .unwrap();
+    assert_eq!(get_studies(&client).await.unwrap(), 200);
+    assert_eq!(handshakes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn unknown_root_is_refused() {
+    let (addr, handshakes) = mtls_server().await;
+    let client = Client::builder(url(addr))
+        .identity_pem(identity())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = get_studies(&client).await.unwrap_err();
+    assert_eq!(
+        e.transport().map(|t| t.kind()),
+        Some(TransportErrorKind::Connect),
+        "{e}"
+    );
+    assert_eq!(handshakes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn missing_client_certificate_is_refused() {
+    let (addr, handshakes) = mtls_server().await;
+    let client = Client::builder(url(addr))
+        .root_certificates_pem(read("ca.pem"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = get_studies(&client).await.unwrap_err();
+    assert!(e.transport().is_some(), "{e}");
+    assert_eq!(handshakes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn certificate_files_from_an_orthanc_registry() {
+    let (addr, _) = mtls_server().await;
+    let config = format!(
+        r#"{{ "DicomWeb" : {{ "Servers" : {{ "secure" : {{
+            "Url" : "{}",
+            "CertificateFile" : "client.pem",   // relative to the configuration's folder
+            "CertificateKeyFile" : "client.key"
+        }} }} }} }}"#,
+        url(addr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["client.pem", "client.key"] {
+        std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("orthanc.json"), config).unwrap();
+    let registry = ServerRegistry::load(dir.path().join("orthanc.json")).unwrap();
+    let client = ClientBuilder::from_server(registry.server("secure").unwrap())
+        .unwrap()
+        .root_certificates_pem(read("ca.pem"))
+        .build()
+        .unwrap();
+    assert_eq!(get_studies(&client).await.unwrap(), 200);
+}
+
+#[test]
+fn an_encrypted_key_is_explained() {
+    let mut pem = read("client.pem");
+    pem.extend(read("client-encrypted.key"));
+    let e = Client::builder("https://127.0.0.1/dicom-web")
+        .identity_pem(pem)
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Tls { .. }));
+    assert!(e.to_string().contains("private key is encrypted"), "{e}");
+}
+
+#[test]
+fn garbage_pem_is_refused() {
+    let e = Client::builder("https://127.0.0.1/dicom-web")
+        .identity_pem(b"not pem".to_vec())
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("TLS setup failed: expected PEM with a certificate and its private key"),
+        "{e}"
+    );
+    let e = Client::builder("https://127.0.0.1/dicom-web")
+        .root_certificates_pem(b"nothing".to_vec())
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("expected PEM root certificates"),
+        "{e}"
+    );
+}
