@@ -102,8 +102,8 @@ fn qido_matching_include_and_paging() {
     assert_eq!(
         url(&request),
         format!(
-            "{B}/studies?PatientName=DOE%5EJO%3FN%2A&0020000D=1.2.3%5C1.2.4\
-             &StudyInstanceUID=1.2.3%2C1.2.4&StudyDate=20240101-&StudyTime=-120000\
+            "{B}/studies?PatientName=DOE%5EJO?N*&0020000D=1.2.3%5C1.2.4\
+             &StudyInstanceUID=1.2.3,1.2.4&StudyDate=20240101-&StudyTime=-120000\
              &00080061=CT&ScheduledProcedureStepSequence.ScheduledStationAETitle=AE1\
              &00100020=ID%207&includefield=all&includefield=00081030\
              &includefield=ReferencedStudySequence.ReferencedSOPInstanceUID\
@@ -194,7 +194,7 @@ fn wado_instances_metadata_pixeldata_at_every_level() {
             .viewport(Viewport::new(64, 48))
             .to_request(&base())
             .unwrap();
-        assert_eq!(url(&r), format!("{B}{path}/thumbnail?viewport=64%2C48"));
+        assert_eq!(url(&r), format!("{B}{path}/thumbnail?viewport=64,48"));
         assert_eq!(header(&r, "accept"), "image/jpeg");
         let r = RetrieveRendered::new(target).to_request(&base()).unwrap();
         assert_eq!(url(&r), format!("{B}{path}/rendered"));
@@ -264,8 +264,8 @@ fn rendered_parameters() {
     assert_eq!(
         url(&r),
         format!(
-            "{B}/studies/1/series/2/instances/3/frames/2,4/rendered?viewport=256%2C128%2C10%2C20%2C-100%2C200\
-             &window=-600.5%2C1500%2Clinear-exact&quality=75&annotation=patient%2Ctechnique&iccprofile=srgb"
+            "{B}/studies/1/series/2/instances/3/frames/2,4/rendered?viewport=256,128,10,20,-100,200\
+             &window=-600.5,1500,linear-exact&quality=75&annotation=patient,technique&iccprofile=srgb"
         )
     );
     assert_eq!(header(&r, "accept"), "image/png");
@@ -358,8 +358,8 @@ fn wado_uri_parameters() {
     assert_eq!(
         url(&r),
         "http://127.0.0.1:8042/wado?requestType=WADO&studyUID=1&seriesUID=2&objectUID=3\
-         &contentType=image%2Fjpeg&charset=UTF-8&anonymize=yes&annotation=patient&rows=512\
-         &columns=256&region=0%2C0.25%2C0.5%2C1&windowCenter=40&windowWidth=400&imageQuality=80\
+         &contentType=image/jpeg&charset=UTF-8&anonymize=yes&annotation=patient&rows=512\
+         &columns=256&region=0,0.25,0.5,1&windowCenter=40&windowWidth=400&imageQuality=80\
          &presentationUID=9.1&presentationSeriesUID=9.2&frameNumber=3"
     );
     assert_eq!(header(&r, "accept"), "image/jpeg");
@@ -534,4 +534,61 @@ fn google_style_base_keeps_its_prefix() {
         url(&r),
         "https://healthcare.googleapis.com/v1/projects/p/locations/us/datasets/d/dicomStores/s/dicomWeb/studies/1/series/2/instances"
     );
+}
+
+#[test]
+fn stow_head_for_streamed_bodies_and_metadata_from_data_sets() {
+    use dicomweb_core::{DataSet, Element, Value, Vr};
+    let boundary = Boundary::from_random_bytes([9; 24]);
+    let head = Store::new(boundary.clone())
+        .study(uid("1.2"))
+        .to_request_head(&base())
+        .unwrap();
+    assert_eq!(head.method(), Method::POST);
+    assert_eq!(head.uri().to_string(), format!("{B}/studies/1.2"));
+    assert_eq!(
+        head.headers()["content-type"],
+        format!(r#"multipart/related; type="application/dicom"; boundary={boundary}"#).as_str()
+    );
+
+    let mut data_set = DataSet::new();
+    data_set.insert(Tag(0x0008_0018), Element::string(Vr::UI, "1.2.3"));
+    data_set.insert(
+        Tag(0x7FE0_0010),
+        Element::new(Vr::OB, Value::BulkDataUri("http://x/bulk/1".into())),
+    );
+    let request = Store::new(boundary.clone())
+        .json_metadata_of(std::slice::from_ref(&data_set))
+        .bulk_data(
+            "http://x/bulk/1",
+            MediaType::new("application", "octet-stream"),
+            Bytes::from_static(b"pixels"),
+        )
+        .to_request(&base())
+        .unwrap();
+    let decoder = MultipartDecoder::new(boundary.as_str(), MultipartLimits::default()).unwrap();
+    let parts = decoder.decode_all(request.body().to_bytes()).unwrap();
+    let back = dicomweb_core::json::read(&parts[0].1, &Default::default()).unwrap();
+    assert_eq!(back.data_sets(), std::slice::from_ref(&data_set));
+
+    let request = Store::new(boundary.clone())
+        .xml_metadata_of(&[data_set.clone(), data_set.clone()])
+        .to_request(&base())
+        .unwrap();
+    let decoder = MultipartDecoder::new(boundary.as_str(), MultipartLimits::default()).unwrap();
+    let parts = decoder.decode_all(request.body().to_bytes()).unwrap();
+    assert_eq!(parts.len(), 2);
+    let back = dicomweb_core::xml::read(&parts[1].1, &Default::default()).unwrap();
+    assert_eq!(back, data_set);
+}
+
+#[test]
+fn paging_advances_the_offset() {
+    let first = Search::studies().limit(2).offset(10);
+    let second = first.next_page(2).unwrap();
+    let request = second.to_request(&base()).unwrap();
+    assert_eq!(url(&request), format!("{B}/studies?limit=2&offset=12"));
+    assert!(second.next_page(1).is_none());
+    assert!(second.next_page(0).is_none());
+    assert!(Search::studies().next_page(100).is_none());
 }

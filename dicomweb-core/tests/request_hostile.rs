@@ -54,7 +54,7 @@ fn hostile_match_values_stay_in_the_query() {
             // One parameter only: the value's own `&`, `=`, `#` are encoded.
             assert_eq!(query.matches('&').count(), 0, "{query}");
             assert_eq!(query.matches('=').count(), 1, "{query}");
-            assert!(!query.contains(['#', '/', '?', ' ', '\r', '\n']), "{query}");
+            assert!(!query.contains(['#', ' ', '\r', '\n', '+']), "{query}");
         }
     }
 }

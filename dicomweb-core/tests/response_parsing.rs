@@ -283,6 +283,13 @@ fn stow_409_with_and_without_a_body() {
     let text = headers(&[(CONTENT_TYPE, "text/plain")]);
     let err = parse_store(StatusCode::CONFLICT, &text, b"conflict!", &opts()).unwrap_err();
     assert_eq!(status_error(err).body, "conflict!");
+    // A 400 listing failures is a result; one listing nothing (Orthanc's answer to a body
+    // that is not DICOM) is the error it is.
+    let r = parse_store(StatusCode::BAD_REQUEST, &h, body.as_bytes(), &opts()).unwrap();
+    assert_eq!(r.failed.len(), 1);
+    let empty = br#"{"00080005": {"vr": "CS", "Value": ["ISO_IR 100"]}, "00081198": {"vr": "SQ"}, "00081199": {"vr": "SQ"}}"#;
+    let err = parse_store(StatusCode::BAD_REQUEST, &HeaderMap::new(), empty, &opts()).unwrap_err();
+    assert_eq!(status_error(err).kind, StatusKind::BadRequest);
     let err = parse_store(StatusCode::UNSUPPORTED_MEDIA_TYPE, &h, b"", &opts()).unwrap_err();
     assert_eq!(status_error(err).kind, StatusKind::UnsupportedMediaType);
 }

@@ -193,13 +193,33 @@ pub(crate) fn redact_userinfo(text: &str) -> String {
     }
 }
 
-/// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is percent-encoded in
-/// query names and values, so `&`, `=`, `#`, `+`, `/`, `*`, `?` and `,` arrive as data.
+/// What is percent-encoded in query names and values: everything except RFC 3986 unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`) and the query characters `! $ ' ( ) * , ; : @ / ?`.
+///
+/// So `&`, `=`, `#`, `+`, `%`, space, controls, non-ASCII and the characters a URI may not
+/// hold (`^`, `\`, `|`, …) arrive as data and can neither add a parameter nor end the query;
+/// a query cannot change the path (it starts after the first `?`). The characters kept
+/// literal are DICOMweb syntax: `*` and `?` are wildcards, `,` separates list items (UID
+/// lists, `viewport`, `window`). Orthanc (1.10, DICOMweb plugin 1.7) matches query values
+/// without percent-decoding them, so encoding these would break its wildcard and list
+/// matching.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
-    .remove(b'~');
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b',')
+    .remove(b';')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/')
+    .remove(b'?');
 
 /// Percent-encodes `text` for a query name or value.
 pub(crate) fn encode_query(text: &str) -> impl fmt::Display + '_ {
@@ -314,12 +334,12 @@ mod tests {
     #[test]
     fn query_encodes_everything_but_unreserved() {
         let mut query = Query::new();
-        query.push("PatientName", "DOE^J*&x=1#/?,+ é");
+        query.push("PatientName", "DOE^J*&x=1#/?,+ é%");
         let base = BaseUrl::parse("http://h").unwrap();
         let uri = base.uri("/studies", &query).unwrap();
         assert_eq!(
             uri.to_string(),
-            "http://h/studies?PatientName=DOE%5EJ%2A%26x%3D1%23%2F%3F%2C%2B%20%C3%A9"
+            "http://h/studies?PatientName=DOE%5EJ*%26x%3D1%23/?,%2B%20%C3%A9%25"
         );
     }
 

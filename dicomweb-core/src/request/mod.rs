@@ -19,7 +19,7 @@
 //!     .to_request(&base)?;
 //! assert_eq!(
 //!     request.uri().to_string(),
-//!     "http://127.0.0.1:8042/dicom-web/studies?PatientName=DOE%5EJ%2A&StudyDate=20240101-20241231&includefield=StudyDescription&limit=10"
+//!     "http://127.0.0.1:8042/dicom-web/studies?PatientName=DOE%5EJ*&StudyDate=20240101-20241231&includefield=StudyDescription&limit=10"
 //! );
 //! assert_eq!(request.headers()["accept"], "application/dicom+json");
 //!
@@ -28,6 +28,71 @@
 //! let results = parse_search(status, &http::HeaderMap::new(), b"", &ReadOptions::default())?;
 //! assert!(results.data_sets.is_empty());
 //! # Ok::<(), dicomweb_core::Error>(())
+//! ```
+//!
+//! # Driving the core from any HTTP stack
+//!
+//! A blocking client only needs a function from request to response; the core does the rest.
+//!
+//! ```
+//! use dicomweb_core::request::{BaseUrl, Body, RetrieveMetadata, Target};
+//! use dicomweb_core::response::parse_metadata;
+//! use dicomweb_core::{Error, ReadOptions, Tag};
+//!
+//! /// Any blocking HTTP client (ureq, a raw socket, a test double).
+//! fn send(request: http::Request<Body>) -> http::Response<Vec<u8>> {
+//!     assert_eq!(request.uri().path(), "/dicom-web/studies/1.2/metadata");
+//!     http::Response::builder()
+//!         .header("content-type", "application/dicom+json")
+//!         .body(br#"[{"00080018": {"vr": "UI", "Value": ["1.2.3"]}}]"#.to_vec())
+//!         .unwrap()
+//! }
+//!
+//! fn metadata(base: &BaseUrl, study: &str) -> Result<Vec<dicomweb_core::DataSet>, Error> {
+//!     let request = RetrieveMetadata::new(Target::study(study.parse()?)).to_request(base)?; // build
+//!     let response = send(request);                                                         // send
+//!     let parsed = parse_metadata(response.status(), response.headers(), response.body(), &ReadOptions::default())?; // parse
+//!     Ok(parsed.data_sets)
+//! }
+//!
+//! let base: BaseUrl = "http://127.0.0.1:8042/dicom-web".parse()?;
+//! let data_sets = metadata(&base, "1.2")?;
+//! assert_eq!(data_sets[0].string(Tag(0x0008_0018)), Some("1.2.3"));
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! An async client is the same three steps around an `.await`; the core never needs a runtime.
+//!
+//! ```
+//! use std::future::Future;
+//! use std::pin::pin;
+//! use std::task::{Context, Poll, Waker};
+//!
+//! use dicomweb_core::request::{BaseUrl, Body, Search};
+//! use dicomweb_core::response::{DataSets, parse_search};
+//! use dicomweb_core::{Error, ReadOptions};
+//!
+//! async fn search<F, Fut>(base: &BaseUrl, send: F) -> Result<DataSets, Error>
+//! where
+//!     F: Fn(http::Request<Body>) -> Fut,
+//!     Fut: Future<Output = http::Response<bytes::Bytes>>,
+//! {
+//!     let request = Search::studies().matching("PatientID", "ID-7")?.to_request(base)?;
+//!     let response = send(request).await;
+//!     parse_search(response.status(), response.headers(), response.body(), &ReadOptions::default())
+//! }
+//!
+//! // A transport that answers at once: "no matches".
+//! let send = |_request: http::Request<Body>| async {
+//!     http::Response::builder().status(204).body(bytes::Bytes::new()).unwrap()
+//! };
+//! let base: BaseUrl = "http://127.0.0.1:8042/dicom-web".parse()?;
+//! let mut future = pin!(search(&base, send));
+//! let Poll::Ready(result) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+//!     unreachable!("the stand-in transport never waits")
+//! };
+//! assert!(result?.data_sets.is_empty());
+//! # Ok::<(), Error>(())
 //! ```
 //!
 //! Request paths are made of the standard's fixed words and validated [`crate::Uid`]s only;

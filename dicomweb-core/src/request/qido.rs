@@ -15,7 +15,7 @@
 //!     .to_request(&base)?;
 //! assert_eq!(
 //!     request.uri().path_and_query().map(|p| p.as_str()),
-//!     Some("/dicom-web/studies/1.2.840.113619.2.55/series?Modality=CT&00400275.00401001=RP%2A&includefield=all&fuzzymatching=true&limit=10&offset=20")
+//!     Some("/dicom-web/studies/1.2.840.113619.2.55/series?Modality=CT&00400275.00401001=RP*&includefield=all&fuzzymatching=true&limit=10&offset=20")
 //! );
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```
@@ -335,6 +335,30 @@ impl Search {
     /// The `offset`, if any.
     pub fn offset_value(&self) -> Option<u64> {
         self.offset
+    }
+
+    /// The search for the page after one that returned `results_in_page` results: the same
+    /// search with `offset` advanced by that many. `None` when there can be no next page: no
+    /// `limit` was set (the server's own limit is unknown; see its `Warning`), or the page held
+    /// fewer results than the limit.
+    ///
+    /// ```
+    /// use dicomweb_core::request::Search;
+    ///
+    /// let first = Search::studies().limit(100);
+    /// let second = first.next_page(100).expect("a full page");
+    /// assert_eq!(second.offset_value(), Some(100));
+    /// assert!(second.next_page(42).is_none());
+    /// ```
+    pub fn next_page(&self, results_in_page: usize) -> Option<Search> {
+        let limit = self.limit?;
+        let got = u64::try_from(results_in_page).ok()?;
+        if got == 0 || got < limit {
+            return None;
+        }
+        let mut next = self.clone();
+        next.offset = Some(self.offset.unwrap_or(0).checked_add(got)?);
+        Some(next)
     }
 
     /// `GET {base}{level path}?{query}` with the `Accept` header.

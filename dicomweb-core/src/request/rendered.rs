@@ -19,7 +19,7 @@
 //!     .to_request(&base)?;
 //! assert_eq!(
 //!     request.uri().path_and_query().map(|p| p.as_str()),
-//!     Some("/dicom-web/studies/1.2/series/3.4/instances/5.6/frames/1/rendered?viewport=512%2C512&window=40%2C400%2Csigmoid&quality=90&annotation=patient")
+//!     Some("/dicom-web/studies/1.2/series/3.4/instances/5.6/frames/1/rendered?viewport=512,512&window=40,400,sigmoid&quality=90&annotation=patient")
 //! );
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```

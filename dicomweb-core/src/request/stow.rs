@@ -38,7 +38,7 @@ use crate::media_type::{MediaType, ParamQuoting};
 use crate::multipart::{Boundary, MultipartEncoder, Part};
 use crate::request::base::{Path, Query};
 use crate::request::{Accept, BaseUrl, Body, header_value};
-use crate::{Error, Uid};
+use crate::{DataSet, Error, Uid, json, xml};
 
 /// A STOW-RS request: `POST /studies` or `POST /studies/{study}` with a multipart/related body
 /// of [`Part`]s, written by the [`MultipartEncoder`].
@@ -87,6 +87,22 @@ impl Store {
     /// Appends DICOM JSON metadata (an array of data sets): `Content-Type: application/dicom+json`.
     pub fn json_metadata(self, body: Bytes) -> Store {
         self.part(Part::new(MediaType::new("application", "dicom+json"), body))
+    }
+
+    /// Appends the metadata of `data_sets` as one DICOM JSON array part. Elements whose bulk
+    /// data travels in later parts carry a BulkDataURI equal to that part's `Content-Location`.
+    pub fn json_metadata_of(self, data_sets: &[DataSet]) -> Store {
+        let mut body = Vec::new();
+        json::write_data_sets(data_sets, &mut body);
+        self.json_metadata(Bytes::from(body))
+    }
+
+    /// Appends the metadata of `data_sets` as one Native DICOM Model part per data set.
+    pub fn xml_metadata_of(mut self, data_sets: &[DataSet]) -> Store {
+        for data_set in data_sets {
+            self = self.xml_metadata(Bytes::from(xml::write(data_set)));
+        }
+        self
     }
 
     /// Appends one Native DICOM Model document: `Content-Type: application/dicom+xml`.
@@ -164,6 +180,26 @@ impl Store {
         MultipartEncoder::new(self.boundary.clone()).content_type(&related)
     }
 
+    /// The request without its body: `POST`, the URI, `Content-Type` and `Accept`. For
+    /// callers that stream the parts themselves with a [`MultipartEncoder`] of the same
+    /// boundary (e.g. instances read from files while sending); the parts added to this
+    /// `Store` only choose the `type` parameter and are otherwise ignored.
+    pub fn to_request_head(&self, base: &BaseUrl) -> Result<http::Request<()>, Error> {
+        let path = match &self.study {
+            Some(study) => Path::new().word("studies").uid(study),
+            None => Path::new().word("studies"),
+        };
+        let uri = base.uri(path.as_str(), &Query::new())?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        let content_type = self.content_type().display_with(self.quoting).to_string();
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, header_value(content_type, "Content-Type")?);
+        headers.insert(ACCEPT, self.accept.to_header_value()?);
+        Ok(request)
+    }
+
     /// `POST`, with `Content-Type`, `Accept`, and the body as segments. Fails when there is no
     /// part, when the boundary occurs inside a part, or when a part header value holds a
     /// control character.
@@ -174,11 +210,7 @@ impl Store {
                 message: "expected at least one part, found none".into(),
             });
         }
-        let path = match &self.study {
-            Some(study) => Path::new().word("studies").uid(study),
-            None => Path::new().word("studies"),
-        };
-        let uri = base.uri(path.as_str(), &Query::new())?;
+        let head = self.to_request_head(base)?;
         let delimiter = format!("--{}", self.boundary);
         let finder = memmem::Finder::new(delimiter.as_bytes());
         let mut encoder = MultipartEncoder::new(self.boundary.clone());
@@ -201,13 +233,10 @@ impl Store {
             segments.extend(encoded);
         }
         segments.push(encoder.close());
-        let mut request = http::Request::new(Body::from_segments(segments));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri;
-        let content_type = self.content_type().display_with(self.quoting).to_string();
-        let headers = request.headers_mut();
-        headers.insert(CONTENT_TYPE, header_value(content_type, "Content-Type")?);
-        headers.insert(ACCEPT, self.accept.to_header_value()?);
-        Ok(request)
+        let (parts, ()) = head.into_parts();
+        Ok(http::Request::from_parts(
+            parts,
+            Body::from_segments(segments),
+        ))
     }
 }

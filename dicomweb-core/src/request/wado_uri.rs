@@ -14,7 +14,7 @@
 //!     .to_request(&endpoint)?;
 //! assert_eq!(
 //!     request.uri().to_string(),
-//!     "http://127.0.0.1:8042/wado?requestType=WADO&studyUID=1.2&seriesUID=3.4&objectUID=5.6&contentType=application%2Fdicom&transferSyntax=1.2.840.10008.1.2.1"
+//!     "http://127.0.0.1:8042/wado?requestType=WADO&studyUID=1.2&seriesUID=3.4&objectUID=5.6&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.1"
 //! );
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```

@@ -7,7 +7,7 @@
 //! - [`parse_search`] and [`parse_metadata`]: QIDO-RS and metadata results from DICOM JSON, a
 //!   single XML document, or a multipart/related of XML documents; `204 No Content` is an empty
 //!   result; `Warning: 299` headers are surfaced.
-//! - [`parse_store`]: the STOW-RS response (JSON or XML), also on 202 and 409.
+//! - [`parse_store`]: the STOW-RS response (JSON or XML), also on 202, 400 and 409.
 //! - [`parse_retrieve`]: the parts of a WADO-RS response held in memory (instances, frames,
 //!   bulk data, rendered); a single-part answer to a multipart request is one part. To stream
 //!   instead, call [`check_status`] on the head and feed the body to

@@ -21,7 +21,7 @@ const REFERENCED_SOP_INSTANCE_UID: Tag = Tag(0x0008_1155);
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreResult {
-    /// 200 (all stored), 202 (some stored, or stored with warnings) or 409 (none stored).
+    /// 200 (all stored), 202 (some stored, or stored with warnings), 409 or 400 (none stored).
     pub status: StatusCode,
     /// The study's RetrieveURL, when the server gives one.
     pub retrieve_url: Option<String>,
@@ -189,31 +189,34 @@ fn code_text(text: &str) -> Option<u16> {
     }
 }
 
-/// Parses a STOW-RS response. 200, 202 and 409 carry a result (a 409 without a readable body is
-/// an [`Error::Status`]); other error statuses are [`Error::Status`]. An empty success body is
-/// a result with nothing listed.
+/// Parses a STOW-RS response.
+///
+/// 200 and 202 carry a result (an empty body is a result with nothing listed). 400 and 409
+/// carry one when their body lists instances (stored, failed or other failures); without such
+/// a body they are an [`Error::Status`], as are all other error statuses.
 pub fn parse_store(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
     options: &ReadOptions,
 ) -> Result<StoreResult, Error> {
-    let conflict = status == StatusCode::CONFLICT;
-    if !conflict {
+    let may_carry_result = matches!(status.as_u16(), 400 | 409);
+    if !may_carry_result {
         check_status(status, headers, body)?;
     }
+    let as_status = || Error::Status(Box::new(StatusError::new(status, headers, body)));
     let data_set = match read_body(headers, body, options) {
         Ok(Some(data_set)) => data_set,
-        // A conflict without a readable result is reported as the status it is.
-        Ok(None) | Err(_) if conflict => {
-            return Err(Error::Status(Box::new(StatusError::new(
-                status, headers, body,
-            ))));
-        }
+        Ok(None) | Err(_) if may_carry_result => return Err(as_status()),
         Ok(None) => DataSet::new(),
         Err(err) => return Err(err),
     };
     let mut result = StoreResult::from_data_set(status, &data_set);
+    let lists_nothing =
+        result.stored.is_empty() && result.failed.is_empty() && result.other_failures.is_empty();
+    if may_carry_result && lists_nothing {
+        return Err(as_status());
+    }
     result.warnings = warnings(headers);
     Ok(result)
 }
