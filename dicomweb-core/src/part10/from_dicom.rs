@@ -6,6 +6,7 @@ use dicom_core::value::{PixelFragmentSequence, PrimitiveValue, Value as DicomVal
 use dicom_object::mem::InMemElement;
 use dicom_object::{FileMetaTable, InMemDicomObject};
 
+use super::charset::Charset;
 use super::part10_error;
 use crate::{
     DataSet, Element, Error, Number, PathStep, PersonName, Tag, TagPath, Value, ValueKind, Vr,
@@ -33,28 +34,86 @@ pub(super) fn meta(table: &FileMetaTable) -> Result<DataSet, Error> {
     Ok(out)
 }
 
+/// What the reader knows beyond dicom-rs's object.
+pub(super) struct Context {
+    /// The Specific Character Set values, in the order of the markers that replaced them.
+    pub(super) declared: Vec<Charset>,
+}
+
+impl Context {
+    /// The character set behind a marker `#n` that dicom-rs read in place of (0008,0005).
+    fn declared(&self, value: &PrimitiveValue) -> Option<&Charset> {
+        let text = value.to_str();
+        let index: usize = text.trim().strip_prefix('#')?.parse().ok()?;
+        self.declared.get(index)
+    }
+}
+
 /// A dicom-rs in-memory object (a data set or a sequence item) as a data set.
-pub(super) fn object(obj: &InMemDicomObject, path: &mut TagPath) -> Result<DataSet, Error> {
+///
+/// Group Length (gggg,0000) elements are left out: they describe one Part 10 encoding, not
+/// the data, and DICOM JSON and XML carry none.
+pub(super) fn object(
+    obj: &InMemDicomObject,
+    context: &Context,
+    inherited: &Charset,
+    path: &mut TagPath,
+) -> Result<DataSet, Error> {
+    let own = obj
+        .get(dicom_core::Tag(0x0008, 0x0005))
+        .and_then(|e| e.value().primitive())
+        .and_then(|p| context.declared(p));
+    let charset = own.unwrap_or(inherited);
     let mut out = DataSet::new();
     for element in obj.iter() {
         let tag = Tag::new(element.tag().0, element.tag().1);
+        if tag.element() == 0x0000 {
+            continue;
+        }
         path.push(PathStep::Tag(tag));
-        let converted = self::element(element, path)?;
+        let converted = if tag == Tag(0x0008_0005) {
+            let values = own.map(Charset::values).unwrap_or_default();
+            let empty = values.iter().all(Option::is_none) && values.len() <= 1;
+            Element::new(
+                Vr::CS,
+                if empty {
+                    Value::Empty
+                } else {
+                    Value::Strings(values)
+                },
+            )
+        } else {
+            self::element(element, context, charset, path)?
+        };
         path.pop();
         out.insert(tag, converted);
     }
     Ok(out)
 }
 
-fn element(element: &InMemElement, path: &mut TagPath) -> Result<Element, Error> {
+fn element(
+    element: &InMemElement,
+    context: &Context,
+    charset: &Charset,
+    path: &mut TagPath,
+) -> Result<Element, Error> {
     let vr = vr_of(element.vr(), path)?;
     match element.value() {
+        DicomValue::Primitive(p) if affected_by_charset(vr) => {
+            let raw = latin1_bytes(p);
+            let decoded = charset.decode(&raw, !matches!(vr, Vr::LT | Vr::ST | Vr::UT));
+            let value = PrimitiveValue::Strs(decoded.into_iter().collect());
+            Ok(Element::new(vr, primitive(vr, &value, path)?))
+        }
         DicomValue::Primitive(p) => Ok(Element::new(vr, primitive(vr, p, path)?)),
+        DicomValue::Sequence(sequence) if sequence.items().is_empty() => {
+            Ok(Element::new(Vr::SQ, Value::Empty))
+        }
         DicomValue::Sequence(sequence) => {
             let mut items = Vec::with_capacity(sequence.items().len());
             for (i, item) in sequence.items().iter().enumerate() {
                 path.push(PathStep::Item(i));
-                items.push(object(item, path)?);
+                items.push(object(item, context, charset, path)?);
                 path.pop();
             }
             Ok(Element::new(Vr::SQ, Value::Items(items)))
@@ -97,6 +156,27 @@ fn vr_of(vr: dicom_core::VR, path: &TagPath) -> Result<Vr, Error> {
         .map_err(|_| part10_error(format!("{path}: dicom-rs gave an unknown VR {vr:?}")))
 }
 
+/// The VRs whose text the Specific Character Set governs (PS3.5 6.1.2.3).
+fn affected_by_charset(vr: Vr) -> bool {
+    matches!(
+        vr,
+        Vr::SH | Vr::LO | Vr::ST | Vr::LT | Vr::UC | Vr::UT | Vr::PN
+    )
+}
+
+/// The bytes behind text that dicom-rs decoded as ISO 8859-1 (values joined by backslashes).
+fn latin1_bytes(value: &PrimitiveValue) -> Vec<u8> {
+    let text = match value {
+        PrimitiveValue::Empty => return Vec::new(),
+        PrimitiveValue::Strs(all) => all.join("\\"),
+        PrimitiveValue::Str(one) => one.clone(),
+        other => other.to_str().into_owned(),
+    };
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
 /// The text values of a primitive value, split at backslashes where the VR is multi-valued.
 fn texts(value: &PrimitiveValue) -> Vec<String> {
     match value {
@@ -130,10 +210,7 @@ fn trimmed_texts(vr: Vr, value: &PrimitiveValue) -> Option<Vec<Option<String>>> 
 
 fn primitive(vr: Vr, value: &PrimitiveValue, path: &TagPath) -> Result<Value, Error> {
     if matches!(value, PrimitiveValue::Empty) {
-        return Ok(match vr {
-            Vr::SQ => Value::Items(Vec::new()),
-            _ => Value::Empty,
-        });
+        return Ok(Value::Empty);
     }
     let shape_error = || {
         part10_error(format!(

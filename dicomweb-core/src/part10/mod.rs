@@ -1,11 +1,12 @@
-//! Part 10 files ⇄ [`DataSet`](crate::DataSet), through dicom-rs's `dicom-object` (feature `part10`).
+//! Part 10 files ⇄ [`DataSet`], through dicom-rs's `dicom-object` (feature `part10`).
 //!
-//! [`read`] turns the bytes of a DICOM file (PS3.10) into its file meta group and its data set;
-//! [`write`] turns them back into a file when every value is inline.
+//! [`read()`] turns the bytes of a DICOM file (PS3.10) into its file meta group and its data set;
+//! [`write()`] turns them back into a file when every value is inline.
 //!
 //! # How values map
 //!
-//! - Text is decoded from the declared Specific Character Set (0008,0005) into UTF-8; the
+//! - Text is decoded from the declared Specific Character Set (0008,0005) into UTF-8, ISO 2022
+//!   code extensions (Japanese, Korean, Chinese) and per-item declarations included; the
 //!   element keeps its declared value, as DICOM JSON and XML do. Padding (spaces, NUL) is
 //!   removed: leading and trailing for most VRs, trailing only for LT, ST, UT, UR and PN.
 //!   An empty value inside a multi-valued element becomes `None` (JSON `null`); an element
@@ -18,7 +19,7 @@
 //! - Encapsulated (compressed) Pixel Data becomes `InlineBinary` of the encapsulated stream
 //!   exactly as PS3.5 A.4 lays it out after the element header: the Basic Offset Table item,
 //!   one item per fragment, and the sequence delimitation item. Nothing is lost, and
-//!   [`write`] turns it back into fragments when the transfer syntax is encapsulated.
+//!   [`write()`] turns it back into fragments when the transfer syntax is encapsulated.
 //!
 //! Before dicom-rs sees the bytes, a structural check walks every element header: a length
 //! that runs past the end of its container, nesting deeper than
@@ -42,13 +43,14 @@
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```
 
+mod charset;
 mod from_dicom;
 mod scan;
 mod to_dicom;
 
 use crate::{DataSet, Error, Limits};
 
-/// Explicit VR Little Endian, the transfer syntax [`write`] uses when the meta group names none.
+/// Explicit VR Little Endian, the transfer syntax [`write()`] uses when the meta group names none.
 pub const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
 
 /// Whether `bytes` look like a Part 10 file: `DICM` at offset 128 (after the preamble) or at 0.
@@ -73,11 +75,32 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
         ))
     })?;
     let body = &bytes[start..];
-    scan::check(&body[4..], start + 4, limits)?;
+    let charset_values = scan::check(&body[4..], start + 4, limits)?;
+    // Hide each Specific Character Set from dicom-rs behind a numbered marker, so that it
+    // decodes all text as ISO 8859-1 (bytes back, losslessly) and `charset` decodes it right.
+    let mut hidden = body.to_vec();
+    let mut declared = Vec::with_capacity(charset_values.len());
+    for (index, &(offset, length)) in charset_values.iter().enumerate() {
+        let at = offset + 4;
+        declared.push(charset::Charset::from_bytes(&body[at..at + length]));
+        let marker = format!("#{index}");
+        if length == 0 {
+            continue;
+        }
+        if marker.len() > length {
+            return Err(part10_error(format!(
+                "too many Specific Character Set (0008,0005) elements ({})",
+                charset_values.len()
+            )));
+        }
+        let slot = &mut hidden[at..at + length];
+        slot.fill(b' ');
+        slot[..marker.len()].copy_from_slice(marker.as_bytes());
+    }
     let file = std::panic::catch_unwind(|| {
         dicom_object::OpenFileOptions::new()
             .read_preamble(dicom_object::file::ReadPreamble::Never)
-            .from_reader(body)
+            .from_reader(&hidden[..])
     })
     .map_err(|_| part10_error("dicom-rs failed on this file (it panicked)".into()))?
     .map_err(|e| {
@@ -87,7 +110,13 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
         ))
     })?;
     let meta = from_dicom::meta(file.meta())?;
-    let data_set = from_dicom::object(&file, &mut crate::TagPath::root())?;
+    let context = from_dicom::Context { declared };
+    let data_set = from_dicom::object(
+        &file,
+        &context,
+        &charset::Charset::default(),
+        &mut crate::TagPath::root(),
+    )?;
     Ok((meta, data_set))
 }
 
@@ -97,6 +126,10 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
 /// [`EXPLICIT_VR_LITTLE_ENDIAN`], the media storage SOP class and instance UIDs default to the
 /// data set's SOP Class UID and SOP Instance UID, and the implementation class UID to dicom-rs's.
 /// Every value must be inline: a BulkDataURI is an error naming its tag path.
+///
+/// Text is encoded in the declared Specific Character Set, except where it uses ISO 2022 code
+/// extensions (several values, or an `ISO 2022 …` term), which dicom-rs cannot encode: that
+/// data set's text is written as UTF-8 and its (0008,0005) becomes `ISO_IR 192`.
 pub fn write(meta: &DataSet, data_set: &DataSet) -> Result<Vec<u8>, Error> {
     to_dicom::write(meta, data_set)
 }

@@ -23,7 +23,13 @@ enum Encoding {
 /// Checks the meta group and the data set that follow the `DICM` magic code.
 ///
 /// `base` is the offset of `bytes` in the file, so that errors name file offsets.
-pub(super) fn check(bytes: &[u8], base: usize, limits: &Limits) -> Result<(), Error> {
+/// Returns where every Specific Character Set (0008,0005) value lies in `bytes`, at any depth,
+/// as (offset, length).
+pub(super) fn check(
+    bytes: &[u8],
+    base: usize,
+    limits: &Limits,
+) -> Result<Vec<(usize, usize)>, Error> {
     let mut scanner = Scanner {
         bytes,
         pos: 0,
@@ -32,6 +38,7 @@ pub(super) fn check(bytes: &[u8], base: usize, limits: &Limits) -> Result<(), Er
         elements: 0,
         path: TagPath::root(),
         transfer_syntax: None,
+        charsets: Vec::new(),
     };
     scanner.meta_group()?;
     let encoding = match scanner.transfer_syntax.as_deref() {
@@ -43,11 +50,12 @@ pub(super) fn check(bytes: &[u8], base: usize, limits: &Limits) -> Result<(), Er
         Some("1.2.840.10008.1.2.2") => Encoding::ExplicitBig,
         // Deflated data sets are checked by dicom-rs alone (which refuses them without its
         // `deflate` feature): their lengths describe the inflated bytes.
-        Some(ts) if ts.ends_with(".99") || ts.contains(".4.95") => return Ok(()),
+        Some(ts) if ts.ends_with(".99") || ts.contains(".4.95") => return Ok(Vec::new()),
         Some(_) => Encoding::ExplicitLittle,
     };
     let end = bytes.len();
-    scanner.data_set(encoding, Some(end), end, 0)
+    scanner.data_set(encoding, Some(end), end, 0)?;
+    Ok(scanner.charsets)
 }
 
 struct Scanner<'a> {
@@ -58,6 +66,7 @@ struct Scanner<'a> {
     elements: usize,
     path: TagPath,
     transfer_syntax: Option<String>,
+    charsets: Vec<(usize, usize)>,
 }
 
 struct Header {
@@ -192,10 +201,17 @@ impl Scanner<'_> {
 
     fn meta_group(&mut self) -> Result<(), Error> {
         let end = self.bytes.len();
+        let mut announced_end = None;
         loop {
             let rest = &self.bytes[self.pos..];
             if rest.len() < 2 || u16::from_le_bytes([rest[0], rest[1]]) != 0x0002 {
-                return Ok(());
+                return match announced_end {
+                    Some(announced) if announced > self.pos => Err(self.error(format!(
+                        "truncated file meta group: (0002,0000) announces {} more bytes",
+                        announced - self.pos
+                    ))),
+                    _ => Ok(()),
+                };
             }
             let header = self.header(Encoding::ExplicitLittle)?;
             if header.length == UNDEFINED {
@@ -207,6 +223,11 @@ impl Scanner<'_> {
             let start = self.pos;
             self.skip(header.length, end)?;
             self.count()?;
+            if header.tag == 0x0002_0000 && header.length == 4 {
+                let b = &self.bytes[start..self.pos];
+                let length = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                announced_end = Some(self.pos.saturating_add(length));
+            }
             if header.tag == 0x0002_0010 {
                 let text = String::from_utf8_lossy(&self.bytes[start..self.pos]);
                 self.transfer_syntax = Some(text.trim_end_matches(['\0', ' ']).to_owned());
@@ -276,6 +297,9 @@ impl Scanner<'_> {
                 return self.skip(header.length, limit);
             }
             return self.sequence(encoding, Some(end), limit, depth + 1);
+        }
+        if header.tag == 0x0008_0005 {
+            self.charsets.push((self.pos, header.length as usize));
         }
         if let Some(size) = header.vr.and_then(fixed_size) {
             if header.length as usize % size != 0 {

@@ -82,6 +82,15 @@ fn to_object(
     let mut elements = Vec::with_capacity(data_set.len());
     for (&tag, element) in data_set {
         path.push(PathStep::Tag(tag));
+        let utf8;
+        let element = if tag == Tag(0x0008_0005) && uses_code_extensions(&element.value) {
+            // dicom-rs cannot encode ISO 2022 code extensions: write this data set's text as
+            // UTF-8 instead, and say so.
+            utf8 = Element::string(Vr::CS, "ISO_IR 192");
+            &utf8
+        } else {
+            element
+        };
         let value = to_value(tag, element, encapsulated, path)?;
         path.pop();
         let vr = element.vr.as_str().parse::<VR>().unwrap_or(VR::UN);
@@ -186,6 +195,21 @@ fn to_value(
                 ))
             })?)
         }
+    }
+}
+
+/// Whether a Specific Character Set uses ISO 2022 code extensions (several values, or an
+/// `ISO 2022 …` defined term).
+fn uses_code_extensions(value: &Value) -> bool {
+    match value {
+        Value::Strings(terms) => {
+            terms.len() > 1
+                || terms
+                    .iter()
+                    .flatten()
+                    .any(|t| t.trim().starts_with("ISO 2022"))
+        }
+        _ => false,
     }
 }
 
