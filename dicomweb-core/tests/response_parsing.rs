@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use dicomweb_core::multipart::MultipartLimits;
 use dicomweb_core::response::{
-    FailureReason, MAX_ERROR_BODY, RetryAfter, StatusKind, WarningReason, check_status,
-    parse_metadata, parse_retrieve, parse_search, parse_store,
+    FailureReason, InstanceOutcome, MAX_ERROR_BODY, RetryAfter, StatusKind, WarningReason,
+    check_status, parse_metadata, parse_retrieve, parse_search, parse_store,
 };
 use dicomweb_core::{Error, ReadOptions, Tag};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WARNING};

@@ -52,7 +52,8 @@ pub use status::{
     MAX_ERROR_BODY, RetryAfter, StatusError, StatusKind, check_status, parse_retry_after,
 };
 pub use stow_result::{
-    FailedInstance, FailureReason, StoreResult, StoredInstance, WarningReason, parse_store,
+    FailedInstance, FailureReason, InstanceOutcome, StoreResult, StoredInstance, WarningReason,
+    parse_store,
 };
 pub use warning::{Warning, warnings};
 

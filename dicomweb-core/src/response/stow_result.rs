@@ -6,7 +6,7 @@ use std::fmt;
 use http::{HeaderMap, StatusCode};
 
 use crate::response::{Format, StatusError, Warning, check_status, format, warnings};
-use crate::{DataSet, Error, Number, ReadOptions, Tag, Value, json, xml};
+use crate::{DataSet, Error, Number, ReadOptions, Tag, Uid, Value, json, xml};
 
 const RETRIEVE_URL: Tag = Tag(0x0008_1190);
 const FAILED_SOP_SEQUENCE: Tag = Tag(0x0008_1198);
@@ -33,6 +33,17 @@ pub struct StoreResult {
     pub other_failures: Vec<FailedInstance>,
     /// `Warning` headers.
     pub warnings: Vec<Warning>,
+}
+
+/// What a STOW-RS response says about one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceOutcome<'a> {
+    /// Listed in the ReferencedSOPSequence (check its `warning_reason`).
+    Stored(&'a StoredInstance),
+    /// Listed in the FailedSOPSequence.
+    Failed(&'a FailedInstance),
+    /// Not listed at all.
+    Unreported,
 }
 
 /// An item of the ReferencedSOPSequence.
@@ -143,6 +154,26 @@ impl StoreResult {
             other_failures: items(OTHER_FAILURES_SEQUENCE).iter().map(failed).collect(),
             warnings: Vec::new(),
         }
+    }
+
+    /// What the server said about the instance `sop_instance_uid`.
+    pub fn outcome(&self, sop_instance_uid: &Uid) -> InstanceOutcome<'_> {
+        let named = |uid: &Option<String>| uid.as_deref() == Some(sop_instance_uid.as_str());
+        if let Some(failed) = self.failed.iter().find(|f| named(&f.sop_instance_uid)) {
+            return InstanceOutcome::Failed(failed);
+        }
+        match self.stored.iter().find(|s| named(&s.sop_instance_uid)) {
+            Some(stored) => InstanceOutcome::Stored(stored),
+            None => InstanceOutcome::Unreported,
+        }
+    }
+
+    /// The instances of `sent` that the response lists neither as stored nor as failed: the
+    /// server's answer does not match the request, and they should be treated as not stored.
+    pub fn unreported<'a>(&self, sent: impl IntoIterator<Item = &'a Uid>) -> Vec<&'a Uid> {
+        sent.into_iter()
+            .filter(|uid| matches!(self.outcome(uid), InstanceOutcome::Unreported))
+            .collect()
     }
 
     /// Whether everything sent was stored without warnings or failures.
