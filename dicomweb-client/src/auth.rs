@@ -2,7 +2,8 @@
 //! refreshes tokens (e.g. Google Cloud credentials).
 //!
 //! With a token provider, a `401 Unauthorized` makes the client [`invalidate`](TokenProvider::invalidate)
-//! the token, fetch a fresh one and send the request once more.
+//! the token, fetch a fresh one and send the request once more. With the `gcp` feature,
+//! `gcp_credentials::TokenProvider` is a [`TokenProvider`].
 
 use std::fmt;
 use std::future::Future;
@@ -25,9 +26,10 @@ pub trait TokenProvider: Send + Sync {
     /// A currently valid access token.
     fn token(&self) -> TokenFuture<'_>;
 
-    /// Forgets the cached token: the server refused it (401), so the next
-    /// [`token`](Self::token) must fetch a new one.
-    fn invalidate(&self);
+    /// The server refused `rejected` (401): forget it, so the next [`token`](Self::token)
+    /// fetches a new one. When the cache already holds a newer token (another request saw the
+    /// 401 first), keep that one: many requests refused at once cause one refresh.
+    fn invalidate(&self, rejected: &AccessToken);
 }
 
 /// How requests authenticate.
@@ -90,6 +92,20 @@ impl fmt::Debug for Auth {
             Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
             Auth::Provider(_) => f.write_str("Provider(..)"),
         }
+    }
+}
+
+#[cfg(feature = "gcp")]
+impl TokenProvider for gcp_credentials::TokenProvider {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            let token = self.access_token().await?;
+            Ok(AccessToken::new(token.secret()))
+        })
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        self.invalidate_token(&gcp_credentials::AccessToken::new(rejected.secret()));
     }
 }
 

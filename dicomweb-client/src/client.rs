@@ -156,9 +156,11 @@ impl Client {
                     request.headers_mut().insert(name.clone(), value.clone());
                 }
             }
+            let mut sent_token = None;
             if !request.headers().contains_key(AUTHORIZATION) {
-                if let Some(value) = self.authorization().await? {
+                if let Some((value, token)) = self.authorization().await? {
                     request.headers_mut().insert(AUTHORIZATION, value);
+                    sent_token = token;
                 }
             }
             let deadline = inner
@@ -172,11 +174,11 @@ impl Client {
                 Ok(response) => {
                     let status = response.status();
                     if status == StatusCode::UNAUTHORIZED && replayable && !refreshed {
-                        if let Some(p) = &provider {
+                        if let (Some(p), Some(token)) = (&provider, &sent_token) {
                             tracing::debug!(
                                 "401 Unauthorized: refreshing the token and retrying once"
                             );
-                            p.invalidate();
+                            p.invalidate(token);
                             refreshed = true;
                             drain(response).await;
                             continue;
@@ -232,17 +234,21 @@ impl Client {
         }
     }
 
-    async fn authorization(&self) -> Result<Option<HeaderValue>, Error> {
+    /// The `Authorization` header for the client's auth, and the provider's token it holds.
+    async fn authorization(&self) -> Result<Option<(HeaderValue, Option<AccessToken>)>, Error> {
         let invalid =
             || Error::config("the credentials cannot go into an HTTP header (control characters)");
         match &self.inner.auth {
             Auth::Basic { username, password } => basic_header(username, password)
-                .map(Some)
+                .map(|v| Some((v, None)))
                 .ok_or_else(invalid),
-            Auth::Bearer(token) => bearer_header(token).map(Some).ok_or_else(invalid),
+            Auth::Bearer(token) => bearer_header(token)
+                .map(|v| Some((v, None)))
+                .ok_or_else(invalid),
             Auth::Provider(p) => {
                 let token = p.token().await.map_err(|source| Error::Token { source })?;
-                bearer_header(&token).map(Some).ok_or_else(invalid)
+                let value = bearer_header(&token).ok_or_else(invalid)?;
+                Ok(Some((value, Some(token))))
             }
             _ => Ok(None),
         }

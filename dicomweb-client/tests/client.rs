@@ -379,7 +379,8 @@ impl TokenProvider for Tokens {
         })
     }
 
-    fn invalidate(&self) {
+    fn invalidate(&self, rejected: &AccessToken) {
+        assert_eq!(rejected.secret(), "t1", "the refused token is named");
         self.invalidated.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -432,7 +433,7 @@ async fn a_failing_token_provider_is_reported() {
         fn token(&self) -> TokenFuture<'_> {
             Box::pin(async { Err("metadata server unreachable".into()) })
         }
-        fn invalidate(&self) {}
+        fn invalidate(&self, _: &AccessToken) {}
     }
     let c = client("http://127.0.0.1:9/dicom-web".to_owned())
         .token_provider(Arc::new(Broken))
