@@ -264,6 +264,17 @@ fn stow_json_on_202() {
         Some(FailureReason(0x0110))
     );
     assert!(!r.is_complete_success());
+
+    let sent: Vec<dicomweb_core::Uid> = ["1.2.3.1", "1.2.3.3", "1.2.3.4"]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert!(
+        matches!(r.outcome(&sent[0]), InstanceOutcome::Stored(s) if s.warning_reason.is_none())
+    );
+    assert!(matches!(r.outcome(&sent[1]), InstanceOutcome::Failed(_)));
+    assert_eq!(r.outcome(&sent[2]), InstanceOutcome::Unreported);
+    assert_eq!(r.unreported(&sent), vec![&sent[2]]);
 }
 
 #[test]
