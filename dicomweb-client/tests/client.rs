@@ -520,3 +520,77 @@ async fn connections_are_reused_even_across_retries() {
     assert_eq!(server.recorded().len(), 6);
     assert_eq!(server.connections(), 1);
 }
+
+/// A source that yields `chunks` chunks of 1 KiB, pausing `pause` before each.
+fn slow_source(chunks: usize, pause: Duration) -> BodySource {
+    BodySource::new(move || {
+        stream::iter(0..chunks).then(move |_| async move {
+            tokio::time::sleep(pause).await;
+            Ok(Bytes::from(vec![b'x'; 1024]))
+        })
+    })
+}
+
+#[tokio::test]
+async fn a_slow_but_moving_upload_is_not_idle() {
+    let server = serve(|_, _| vec![Action::Write(reply("200 OK", &[], b""))]).await;
+    let c = client(server.url())
+        .idle_timeout(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    // 10 chunks, 100 ms apart: 1 s in all, but never 300 ms without a byte.
+    let request = http::Request::post(format!("{}/studies", c.base_url()))
+        .body(RequestBody::from(slow_source(
+            10,
+            Duration::from_millis(100),
+        )))
+        .unwrap();
+    assert_eq!(c.execute(request).await.unwrap().status(), 200);
+    assert_eq!(server.recorded()[0].body.len(), 10 * 1024);
+}
+
+#[tokio::test]
+async fn a_stalled_upload_hits_the_idle_timeout() {
+    let server = serve(|_, _| vec![Action::Write(reply("200 OK", &[], b""))]).await;
+    let c = client(server.url())
+        .idle_timeout(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let request = http::Request::post(format!("{}/studies", c.base_url()))
+        .body(RequestBody::from(slow_source(2, Duration::from_secs(3))))
+        .unwrap();
+    let start = Instant::now();
+    let e = c.execute(request).await.unwrap_err();
+    assert!(e.transport().is_some_and(|t| t.is_timeout()), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn client_and_its_futures_can_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let c = Client::builder("http://127.0.0.1:9/dicom-web")
+        .build()
+        .unwrap();
+    send_sync(&c);
+    let request = http::Request::get("http://127.0.0.1:9/dicom-web/studies")
+        .body(RequestBody::empty())
+        .unwrap();
+    send(c.execute(request));
+    send(c.search(&dicomweb_core::request::Search::studies()));
+}
+
+#[test]
+fn a_bad_base_url_is_refused() {
+    for bad in ["ftp://h/dicom-web", "/dicom-web", "http://u:p@h/dicom-web"] {
+        let e = Client::builder(bad).build().unwrap_err();
+        assert!(
+            matches!(e, Error::Protocol(dicomweb_core::Error::InvalidUrl { .. })),
+            "{bad}: {e}"
+        );
+    }
+}
