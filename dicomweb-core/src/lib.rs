@@ -6,8 +6,11 @@
 //! - **Data model**: [`DataSet`], [`Element`], [`Value`], [`Tag`], [`Vr`], [`Uid`], read and written
 //!   losslessly as DICOM JSON (PS3.18 Annex F, [`json`]) and as the Native DICOM Model XML
 //!   (PS3.19 Annex A, [`xml`]); Part 10 files through dicom-rs behind the `part10` feature.
-//! - **Protocol** (filled in by later work, see `ARCHITECTURE.md`): request builders that produce
-//!   `http::Request`, a streaming multipart/related codec, and response parsers.
+//! - **Protocol**: typed operations for every DICOMweb service that become `http::Request`s
+//!   ([`request`]: QIDO-RS, WADO-RS, rendered, WADO-URI, STOW-RS, DELETE, capabilities), a
+//!   streaming multipart/related codec ([`multipart`]), and pure functions from a response's
+//!   status, headers and body to typed results or typed errors ([`response`]). The [`request`]
+//!   module shows a blocking and an async client driving them: build, send, parse.
 //!
 //! ```
 //! use dicomweb_core::{json, ReadOptions, Tag};
