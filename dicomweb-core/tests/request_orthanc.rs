@@ -284,6 +284,25 @@ fn round_trip_through_orthanc() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.body(), &ct);
 
+    // STOW-RS into the study, with part lengths and an unquoted type: both understood.
+    let again = Store::new(Boundary::from_random_bytes([8; 24]))
+        .study(study.clone())
+        .instance(ct.clone())
+        .with_part_lengths()
+        .with_unquoted_type();
+    let response = exchange(&orthanc, &base, &again);
+    let stored = parse_store(
+        response.status(),
+        response.headers(),
+        response.body(),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        stored.unreported(std::slice::from_ref(&instance)),
+        Vec::<&Uid>::new()
+    );
+
     // Something that is not DICOM: Orthanc answers 400 with empty sequences, a typed error.
     let bad = Store::new(Boundary::from_random_bytes([6; 24]))
         .instance(Bytes::from_static(b"not dicom at all"));
