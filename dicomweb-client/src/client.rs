@@ -376,18 +376,7 @@ impl ClientBuilder {
             });
         }
         for (name, value) in &server.http_headers {
-            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                Error::config(format!(
-                    "expected an HTTP header name in HttpHeaders, got {name:?}"
-                ))
-            })?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| {
-                Error::config(format!(
-                    "the HttpHeaders value of {name:?} has characters a header cannot carry"
-                ))
-            })?;
-            value.set_sensitive(true);
-            builder.headers.append(header, value);
+            builder = builder.try_header(name, value)?;
         }
         if let Some(timeout) = server.timeout {
             builder.timeouts.total = Some(timeout);
@@ -448,6 +437,21 @@ impl ClientBuilder {
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// Adds a header given as text (e.g. from a command line's `-H 'Name: value'`), checking
+    /// that it can be sent.
+    pub fn try_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        let header = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Error::config(format!("expected an HTTP header name, got {name:?}")))?;
+        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+            Error::config(format!(
+                "the value of header {name:?} has characters a header cannot carry"
+            ))
+        })?;
+        value.set_sensitive(true);
+        self.headers.append(header, value);
+        Ok(self)
     }
 
     /// The retry policy.

@@ -194,8 +194,16 @@ impl Stream for GuardedBody {
                         "expected {expected} bytes (Content-Length), received more"
                     )));
                 }
+                let now = Instant::now();
+                // A body that never pauses never lets the timer be polled: check the clock.
+                if let Some((timer, total)) = &this.deadline {
+                    if now >= timer.deadline() {
+                        let total = *total;
+                        return this.fail(total_timeout(total));
+                    }
+                }
                 if let (Some(timer), Some(idle)) = (this.idle_timer.as_mut(), this.idle) {
-                    timer.as_mut().reset(Instant::now() + idle);
+                    timer.as_mut().reset(now + idle);
                 }
                 if let Some(p) = &this.progress {
                     p.on_progress(&ProgressEvent::BytesReceived {
@@ -252,6 +260,30 @@ mod tests {
         let e = g.next().await.unwrap().unwrap_err();
         assert!(e.to_string().contains("expected 5 bytes"), "{e}");
         assert!(g.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn total_timeout_on_a_body_that_never_pauses() {
+        let endless = stream::repeat_with(|| Ok(Bytes::from_static(b"x")));
+        let total = Duration::from_millis(50);
+        let deadline = Some((Instant::now() + total, total));
+        let mut g = GuardedBody::new(
+            ResponseBody::from_stream(endless),
+            None,
+            deadline,
+            None,
+            None,
+        );
+        let start = std::time::Instant::now();
+        let e = loop {
+            match g.next().await {
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => break e,
+                None => panic!("an endless body ended"),
+            }
+        };
+        assert!(e.to_string().contains("total timeout"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

@@ -594,3 +594,21 @@ fn a_bad_base_url_is_refused() {
         );
     }
 }
+
+#[test]
+fn header_text_is_checked() {
+    let ok = Client::builder("http://127.0.0.1:9/dicom-web").try_header("X-Site", " north ");
+    assert!(ok.is_ok());
+    let e = Client::builder("http://127.0.0.1:9/dicom-web")
+        .try_header("bad name", "v")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid client configuration: expected an HTTP header name, got \"bad name\""
+    );
+    assert!(
+        Client::builder("http://127.0.0.1:9/dicom-web")
+            .try_header("X", "a\r\nInjected: 1")
+            .is_err()
+    );
+}
