@@ -14,6 +14,10 @@
 //!   bearer, or a [`TokenProvider`] refreshed once on 401; extra headers; client certificates
 //!   and custom roots. [`ProgressEvent`]s and a `tracing` span per request.
 //! - [`ServerRegistry`]: Orthanc's `DicomWeb.Servers` configuration read as is.
+//! - DICOMweb operations, each built and parsed by [`dicomweb_core`]: [`Client::search`],
+//!   [`Client::search_for_studies`], [`Client::retrieve_metadata`],
+//!   [`Client::retrieve_study_metadata`] (more to come; anything else can go through
+//!   [`Client::execute`] with a request from [`dicomweb_core::request`]).
 //!
 //! ```
 //! use dicomweb_client::{Client, FnTransport, RequestBody, ResponseBody, TransportError};
