@@ -501,3 +501,28 @@ fn body_decoder_picks_multipart_by_content_type() {
     let none = BodyDecoder::from_headers(&HeaderMap::new(), MultipartLimits::default()).unwrap();
     assert_eq!(none.decode_all(Bytes::new()).unwrap().len(), 1);
 }
+
+/// Found by the multipart_decoder fuzz target: with a whole feed, the transport padding limit
+/// was checked on a delimiter before the preamble in front of it was counted, so the error
+/// depended on chunking.
+#[test]
+fn fuzz_regression_limit_errors_do_not_depend_on_chunking() {
+    let limits = MultipartLimits::default()
+        .with_max_preamble(16)
+        .with_max_padding(2);
+    let mut body = vec![b'p'; 40];
+    body.extend_from_slice(b"\r\n--b\t\t\t\t\r\n\r\n\r\n--b--");
+    let whole = decode_with("b", &body, body.len(), limits).unwrap_err();
+    let bytewise = decode_with("b", &body, 1, limits).unwrap_err();
+    assert_eq!(whole.to_string(), bytewise.to_string());
+    assert_eq!(
+        whole.to_string(),
+        "multipart preamble exceeds the limit of 16 at byte 16"
+    );
+    // Padding right at a delimiter in a body: reported at the delimiter however it is cut.
+    let body = b"--b\r\n\r\nabc\r\n--b\t\t\t\r\n";
+    let whole = decode_with("b", body, body.len(), limits).unwrap_err();
+    let bytewise = decode_with("b", body, 1, limits).unwrap_err();
+    assert_eq!(whole.to_string(), bytewise.to_string());
+    assert!(whole.to_string().contains("transport padding"), "{whole}");
+}

@@ -226,12 +226,12 @@ impl MultipartDecoder {
                     }
                     match self.scan()? {
                         Scan::NeedMore => return Ok(None),
-                        Scan::Data(skipped) => {
+                        Scan::Data(_) => {
                             if self.offset > self.limits.max_preamble {
                                 return Err(Error::MultipartLimit {
                                     what: "preamble",
                                     limit: self.limits.max_preamble,
-                                    offset: self.offset - skipped.len() as u64,
+                                    offset: self.limits.max_preamble,
                                 });
                             }
                         }
@@ -404,7 +404,14 @@ impl MultipartDecoder {
                     0
                 }
             };
-            match self.classify(candidate, 0)? {
+            let follow = match self.classify(candidate, 0) {
+                Ok(follow) => follow,
+                // Data before the candidate comes first, so that where an error is reported
+                // does not depend on how the input was cut.
+                Err(_) if candidate > 0 => return Ok(Scan::Data(self.take_front(candidate))),
+                Err(error) => return Err(error),
+            };
+            match follow {
                 Follow::Data(_) => self.known_data = candidate + 1,
                 _ if candidate > 0 => return Ok(Scan::Data(self.take_front(candidate))),
                 Follow::NeedMore => return Ok(Scan::NeedMore),
