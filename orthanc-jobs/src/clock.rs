@@ -40,9 +40,7 @@ impl TokioClock {
     }
 
     fn instant_of(&self, deadline: SystemTime) -> tokio::time::Instant {
-        let offset = deadline
-            .duration_since(self.wall)
-            .unwrap_or(Duration::ZERO);
+        let offset = deadline.duration_since(self.wall).unwrap_or(Duration::ZERO);
         self.monotonic + offset
     }
 }
@@ -72,7 +70,10 @@ mod tests {
         let clock = TokioClock::new();
         let start = clock.now();
         tokio::time::advance(Duration::from_secs(90)).await;
-        assert_eq!(clock.now().duration_since(start).ok(), Some(Duration::from_secs(90)));
+        assert_eq!(
+            clock.now().duration_since(start).ok(),
+            Some(Duration::from_secs(90))
+        );
         let deadline = clock.now() + Duration::from_secs(10);
         clock.sleep_until(deadline).await;
         assert!(clock.now() >= deadline);

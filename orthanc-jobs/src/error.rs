@@ -41,7 +41,9 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// Text that should be a job id is not one.
-    #[error("expected a job id (a UUID such as 6f1c2b7e-0c1d-4c53-9d2e-3b4a5c6d7e8f), found {found:?}")]
+    #[error(
+        "expected a job id (a UUID such as 6f1c2b7e-0c1d-4c53-9d2e-3b4a5c6d7e8f), found {found:?}"
+    )]
     InvalidId {
         /// The text found.
         found: String,

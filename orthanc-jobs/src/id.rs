@@ -45,9 +45,11 @@ impl FromStr for JobId {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<JobId, Error> {
-        uuid::Uuid::try_parse(text).map(JobId).map_err(|_| Error::InvalidId {
-            found: text.chars().take(80).collect(),
-        })
+        uuid::Uuid::try_parse(text)
+            .map(JobId)
+            .map_err(|_| Error::InvalidId {
+                found: text.chars().take(80).collect(),
+            })
     }
 }
 

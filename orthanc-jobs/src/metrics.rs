@@ -85,12 +85,20 @@ pub fn render_prometheus(counts: &StateCounts, counters: &CounterValues) -> Stri
         ("submitted", "Jobs submitted", counters.submitted),
         ("claimed", "Jobs taken by a worker", counters.claimed),
         ("steps", "Job steps run", counters.steps),
-        ("succeeded", "Jobs finished with success", counters.succeeded),
+        (
+            "succeeded",
+            "Jobs finished with success",
+            counters.succeeded,
+        ),
         ("failures", "Jobs finished with failure", counters.failed),
         ("canceled", "Jobs canceled", counters.canceled),
         ("retries", "Steps that asked for a retry", counters.retried),
         ("pauses", "Jobs paused between steps", counters.paused),
-        ("leases_lost", "Jobs taken over by another engine", counters.leases_lost),
+        (
+            "leases_lost",
+            "Jobs taken over by another engine",
+            counters.leases_lost,
+        ),
     ];
     let mut text = String::with_capacity(2048);
     for (name, help, value) in gauges {
@@ -134,7 +142,10 @@ mod tests {
             "orthanc_jobs_submitted_total 11",
             "# TYPE orthanc_jobs_steps_total counter",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
     }
 }

@@ -91,7 +91,10 @@ impl JobRecord {
         object.insert("State".into(), json!(self.state.as_str()));
         object.insert("Progress".into(), json!(self.progress));
         object.insert("Priority".into(), json!(self.priority));
-        object.insert("CreationTime".into(), json!(orthanc_time(self.creation_time)));
+        object.insert(
+            "CreationTime".into(),
+            json!(orthanc_time(self.creation_time)),
+        );
         if let Some(completion) = self.completion_time {
             object.insert("CompletionTime".into(), json!(orthanc_time(completion)));
         }

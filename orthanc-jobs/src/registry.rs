@@ -29,10 +29,7 @@ impl JobRegistry {
     /// Register a restore function for `type_name` (replacing any earlier one).
     pub fn register<F>(&mut self, type_name: impl Into<String>, restore: F) -> &mut Self
     where
-        F: Fn(serde_json::Value) -> Result<Box<dyn Job>, serde_json::Error>
-            + Send
-            + Sync
-            + 'static,
+        F: Fn(serde_json::Value) -> Result<Box<dyn Job>, serde_json::Error> + Send + Sync + 'static,
     {
         self.restore.insert(type_name.into(), Box::new(restore));
         self
@@ -55,7 +52,11 @@ impl JobRegistry {
     }
 
     /// Restore a job of `type_name` from its saved state.
-    pub fn restore(&self, type_name: &str, state: serde_json::Value) -> Result<Box<dyn Job>, Error> {
+    pub fn restore(
+        &self,
+        type_name: &str,
+        state: serde_json::Value,
+    ) -> Result<Box<dyn Job>, Error> {
         let restore = self
             .restore
             .get(type_name)

@@ -91,7 +91,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 4] = [Action::Pause, Action::Resume, Action::Cancel, Action::Resubmit];
+    pub const ALL: [Action; 4] = [
+        Action::Pause,
+        Action::Resume,
+        Action::Cancel,
+        Action::Resubmit,
+    ];
 
     /// The action's name in Orthanc's REST API (`"pause"`, `"resume"`, ...).
     pub fn as_str(self) -> &'static str {
@@ -266,7 +271,12 @@ mod tests {
         let table: [(JobState, [Option<Transition>; 4]); 6] = [
             (
                 Pending,
-                [Some(Transition::To(Paused)), None, Some(Transition::To(Failure)), None],
+                [
+                    Some(Transition::To(Paused)),
+                    None,
+                    Some(Transition::To(Failure)),
+                    None,
+                ],
             ),
             (
                 Running,
@@ -279,7 +289,12 @@ mod tests {
             ),
             (
                 Retry,
-                [Some(Transition::To(Paused)), None, Some(Transition::To(Failure)), None],
+                [
+                    Some(Transition::To(Paused)),
+                    None,
+                    Some(Transition::To(Failure)),
+                    None,
+                ],
             ),
             (
                 Paused,
@@ -290,7 +305,10 @@ mod tests {
                     None,
                 ],
             ),
-            (Success, [Some(Transition::NoOp), None, Some(Transition::NoOp), None]),
+            (
+                Success,
+                [Some(Transition::NoOp), None, Some(Transition::NoOp), None],
+            ),
             (
                 Failure,
                 [
@@ -305,7 +323,13 @@ mod tests {
             for (action, expected) in Action::ALL.into_iter().zip(row) {
                 match (apply(state, action), expected) {
                     (Ok(got), Some(want)) => assert_eq!(got, want, "{action} in {state}"),
-                    (Err(Error::ActionNotAllowed { action: a, state: s }), None) => {
+                    (
+                        Err(Error::ActionNotAllowed {
+                            action: a,
+                            state: s,
+                        }),
+                        None,
+                    ) => {
                         assert_eq!((a, s), (action, state));
                     }
                     (got, want) => panic!("{action} in {state}: got {got:?}, want {want:?}"),
@@ -355,8 +379,14 @@ mod tests {
     #[test]
     fn cancel_wins_over_pause() {
         assert_eq!(Request::merge(None, Request::Pause), Request::Pause);
-        assert_eq!(Request::merge(Some(Request::Pause), Request::Cancel), Request::Cancel);
-        assert_eq!(Request::merge(Some(Request::Cancel), Request::Pause), Request::Cancel);
+        assert_eq!(
+            Request::merge(Some(Request::Pause), Request::Cancel),
+            Request::Cancel
+        );
+        assert_eq!(
+            Request::merge(Some(Request::Cancel), Request::Pause),
+            Request::Cancel
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The engine over the in-memory store: order, concurrency, cancel, pause, retry, history.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -25,16 +26,34 @@ async fn higher_priority_first_then_submission_order() {
     let probe = Arc::new(Probe::default());
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let submitter = JobsHandle::new(store.clone());
-    let jobs = [("a", 0), ("b", 5), ("c", 0), ("d", 10), ("e", 5), ("f", -1), ("g", 10)];
+    let jobs = [
+        ("a", 0),
+        ("b", 5),
+        ("c", 0),
+        ("d", 10),
+        ("e", 5),
+        ("f", -1),
+        ("g", 10),
+    ];
     let mut ids = Vec::new();
     for (tag, priority) in jobs {
-        ids.push(submitter.submit(Steps::new(tag, 1, 0, &probe), priority).await.unwrap());
+        ids.push(
+            submitter
+                .submit(Steps::new(tag, 1, 0, &probe), priority)
+                .await
+                .unwrap(),
+        );
     }
-    let engine = Engine::start(store, registry(&probe), config(1)).await.unwrap();
+    let engine = Engine::start(store, registry(&probe), config(1))
+        .await
+        .unwrap();
     for id in ids {
         engine.wait(id).await.unwrap();
     }
-    assert_eq!(probe.log(), ["d:0", "g:0", "b:0", "e:0", "a:0", "c:0", "f:0"]);
+    assert_eq!(
+        probe.log(),
+        ["d:0", "g:0", "b:0", "e:0", "a:0", "c:0", "f:0"]
+    );
     engine.shutdown().await;
 }
 
@@ -46,7 +65,12 @@ async fn concurrency_limit_holds() {
         .unwrap();
     let mut ids = Vec::new();
     for i in 0..12 {
-        ids.push(engine.submit(Steps::new(&format!("j{i}"), 2, 20, &probe), 0).await.unwrap());
+        ids.push(
+            engine
+                .submit(Steps::new(&format!("j{i}"), 2, 20, &probe), 0)
+                .await
+                .unwrap(),
+        );
     }
     for id in ids {
         assert_eq!(engine.wait(id).await.unwrap().state, JobState::Success);
@@ -61,12 +85,18 @@ async fn synchronous_and_asynchronous_submission() {
     let engine = Engine::start(Arc::new(MemoryStore::new()), registry(&probe), config(2))
         .await
         .unwrap();
-    let record = engine.submit_and_wait(Steps::new("sync", 3, 1, &probe), 0).await.unwrap();
+    let record = engine
+        .submit_and_wait(Steps::new("sync", 3, 1, &probe), 0)
+        .await
+        .unwrap();
     assert_eq!(record.state, JobState::Success);
     assert_eq!((record.steps, record.progress), (3, 100));
     assert!(record.completion_time.is_some());
     assert_eq!(record.content["Next"], 3);
-    let id = engine.submit(Steps::new("async", 2, 1, &probe), 0).await.unwrap();
+    let id = engine
+        .submit(Steps::new("async", 2, 1, &probe), 0)
+        .await
+        .unwrap();
     let record = engine.wait(id).await.unwrap();
     assert_eq!(record.state, JobState::Success);
     let output = engine.output(id, "report").await.unwrap().unwrap();
@@ -81,7 +111,10 @@ async fn cancel_reaches_a_running_step_within_100ms() {
     let engine = Engine::start(Arc::new(MemoryStore::new()), registry(&probe), config(1))
         .await
         .unwrap();
-    let id = engine.submit(Steps::new("long", 2, 60_000, &probe), 0).await.unwrap();
+    let id = engine
+        .submit(Steps::new("long", 2, 60_000, &probe), 0)
+        .await
+        .unwrap();
     wait_state(&engine, id, JobState::Running, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let started = Instant::now();
@@ -101,7 +134,10 @@ async fn pause_takes_effect_between_steps_and_resume_continues() {
     let engine = Engine::start(Arc::new(MemoryStore::new()), registry(&probe), config(1))
         .await
         .unwrap();
-    let id = engine.submit(Steps::new("p", 5, 40, &probe), 0).await.unwrap();
+    let id = engine
+        .submit(Steps::new("p", 5, 40, &probe), 0)
+        .await
+        .unwrap();
     wait_state(&engine, id, JobState::Running, Duration::from_secs(5)).await;
     engine.pause(id).await.unwrap();
     let paused = wait_state(&engine, id, JobState::Paused, Duration::from_secs(5)).await;
@@ -121,7 +157,12 @@ async fn pause_takes_effect_between_steps_and_resume_continues() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_a_delay_on_simulated_time() {
     let probe = Arc::new(Probe::default());
-    let engine = Engine::start(Arc::new(MemoryStore::new()), registry(&probe), config(1))
+    // Slow polling: nothing but the retry timer can wake the job on time.
+    let mut config = config(1);
+    config
+        .poll_interval(Duration::from_secs(600))
+        .lease(Duration::from_secs(7200));
+    let engine = Engine::start(Arc::new(MemoryStore::new()), registry(&probe), config)
         .await
         .unwrap();
     let mut job = Steps::new("r", 1, 0, &probe);
@@ -131,13 +172,23 @@ async fn retry_after_a_delay_on_simulated_time() {
     let record = wait_state(&engine, id, JobState::Retry, Duration::from_secs(1)).await;
     let retry_at = record.retry_at.unwrap();
     let delay = retry_at.duration_since(submitted).unwrap();
-    assert!(delay >= Duration::from_secs(3600) && delay < Duration::from_secs(3601), "{delay:?}");
+    assert!(
+        delay >= Duration::from_secs(3600) && delay < Duration::from_secs(3601),
+        "{delay:?}"
+    );
     tokio::time::sleep(Duration::from_secs(3599)).await;
     assert_eq!(engine.get(id).await.unwrap().state, JobState::Retry);
     let record = engine.wait(id).await.unwrap();
     assert_eq!(record.state, JobState::Success);
-    let finished = record.completion_time.unwrap().duration_since(submitted).unwrap();
-    assert!(finished >= Duration::from_secs(3600) && finished < Duration::from_secs(3601), "{finished:?}");
+    let finished = record
+        .completion_time
+        .unwrap()
+        .duration_since(submitted)
+        .unwrap();
+    assert!(
+        finished >= Duration::from_secs(3600) && finished < Duration::from_secs(3601),
+        "{finished:?}"
+    );
     assert_eq!(probe.log(), ["r:retry", "r:0"]);
     assert_eq!(engine.counters().retried, 1);
     engine.shutdown().await;
@@ -153,17 +204,32 @@ async fn history_is_bounded() {
         .unwrap();
     let mut ids = Vec::new();
     for i in 0..10 {
-        let id = engine.submit(Steps::new(&format!("h{i}"), 1, 0, &probe), 0).await.unwrap();
+        let id = engine
+            .submit(Steps::new(&format!("h{i}"), 1, 0, &probe), 0)
+            .await
+            .unwrap();
         engine.wait(id).await.unwrap();
         ids.push(id);
     }
-    let listed: Vec<_> = engine.list().await.unwrap().into_iter().map(|r| r.id).collect();
+    let listed: Vec<_> = engine
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(listed, ids[7..]);
-    assert!(matches!(engine.get(ids[0]).await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        engine.get(ids[0]).await,
+        Err(Error::NotFound { .. })
+    ));
     let metrics = engine.metrics().await.unwrap();
     assert!(metrics.contains("orthanc_jobs_success 3\n"), "{metrics}");
     assert!(metrics.contains("orthanc_jobs_completed 3\n"), "{metrics}");
-    assert!(metrics.contains("orthanc_jobs_submitted_total 10\n"), "{metrics}");
+    assert!(
+        metrics.contains("orthanc_jobs_submitted_total 10\n"),
+        "{metrics}"
+    );
     engine.shutdown().await;
 }
 
@@ -178,10 +244,16 @@ async fn resubmit_resets_a_failed_job() {
     let failed = engine.submit_and_wait(job, 0).await.unwrap();
     assert_eq!(failed.state, JobState::Failure);
     let error = failed.error.unwrap();
-    assert_eq!((error.code, error.description.as_str()), (1000, "step 1 failed"));
+    assert_eq!(
+        (error.code, error.description.as_str()),
+        (1000, "step 1 failed")
+    );
     engine.resubmit(failed.id).await.unwrap();
     let done = engine.wait(failed.id).await.unwrap();
-    assert_eq!((done.state, done.error, done.steps), (JobState::Success, None, 3));
+    assert_eq!(
+        (done.state, done.error, done.steps),
+        (JobState::Success, None, 3)
+    );
     assert_eq!(probe.resets.load(Ordering::SeqCst), 1);
     assert_eq!(probe.log(), ["f:0", "f:fail", "f:0", "f:1", "f:2"]);
     engine.shutdown().await;
@@ -195,11 +267,16 @@ async fn unknown_job_type_fails_with_a_clear_error() {
         .submit(Steps::new("x", 1, 0, &probe), 0)
         .await
         .unwrap();
-    let engine = Engine::start(store, JobRegistry::new(), config(1)).await.unwrap();
+    let engine = Engine::start(store, JobRegistry::new(), config(1))
+        .await
+        .unwrap();
     let record = engine.wait(id).await.unwrap();
     assert_eq!(record.state, JobState::Failure);
     let description = record.error.unwrap().description;
-    assert!(description.contains("\"Steps\" is not registered"), "{description}");
+    assert!(
+        description.contains("\"Steps\" is not registered"),
+        "{description}"
+    );
     engine.shutdown().await;
 }
 
@@ -207,8 +284,13 @@ async fn unknown_job_type_fails_with_a_clear_error() {
 async fn shutdown_gives_running_jobs_back_from_their_last_step() {
     let probe = Arc::new(Probe::default());
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let engine = Engine::start(store.clone(), registry(&probe), config(1)).await.unwrap();
-    let id = engine.submit(Steps::new("s", 10, 30, &probe), 0).await.unwrap();
+    let engine = Engine::start(store.clone(), registry(&probe), config(1))
+        .await
+        .unwrap();
+    let id = engine
+        .submit(Steps::new("s", 10, 30, &probe), 0)
+        .await
+        .unwrap();
     wait_state(&engine, id, JobState::Running, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(70)).await;
     engine.shutdown().await;
@@ -216,7 +298,9 @@ async fn shutdown_gives_running_jobs_back_from_their_last_step() {
     assert_eq!(record.state, JobState::Pending);
     let saved = record.steps;
     assert!(saved >= 2, "{record:?}");
-    let engine = Engine::start(store, registry(&probe), config(1)).await.unwrap();
+    let engine = Engine::start(store, registry(&probe), config(1))
+        .await
+        .unwrap();
     assert_eq!(engine.wait(id).await.unwrap().steps, 10);
     let expected: Vec<String> = (0..10).map(|i| format!("s:{i}")).collect();
     assert_eq!(probe.log(), expected);

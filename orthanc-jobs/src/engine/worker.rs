@@ -183,7 +183,9 @@ fn finish(shared: &Shared, id: crate::JobId, result: Result<JobState, Error>) {
             Counters::add(&shared.counters.leases_lost);
             tracing::warn!(%id, "job taken over by another engine; dropping it here");
         }
-        Err(error) => tracing::warn!(%id, %error, "saving a step failed; the job stays Running until recovered"),
+        Err(error) => {
+            tracing::warn!(%id, %error, "saving a step failed; the job stays Running until recovered")
+        }
     }
     shared.finished(id);
 }

@@ -52,7 +52,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than losing the store, so poisoning is ignored.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -153,7 +155,8 @@ impl Inner {
             .jobs
             .get_mut(&id)
             .filter(|e| {
-                e.record.state == JobState::Running && e.record.owner.as_ref() == Some(&report.owner)
+                e.record.state == JobState::Running
+                    && e.record.owner.as_ref() == Some(&report.owner)
             })
             .ok_or(Error::LeaseLost { id })?;
         let to = state::settle(report.end, entry.record.request);

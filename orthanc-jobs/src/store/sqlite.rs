@@ -83,12 +83,19 @@ impl SqliteStore {
     }
 
     /// Open (or create) the store at `path`.
-    pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<SqliteStore, Error> {
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: &SqliteOptions,
+    ) -> Result<SqliteStore, Error> {
         let path = path.as_ref().to_path_buf();
         let connection = Connection::open(&path)?;
         connection.busy_timeout(options.busy_timeout)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        let synchronous = if options.synchronous_full { "FULL" } else { "NORMAL" };
+        let synchronous = if options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
         connection.pragma_update(None, "synchronous", synchronous)?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         ops::create_schema(&connection)?;
@@ -215,8 +222,10 @@ fn writer(connection: Connection, commands: mpsc::Receiver<Box<dyn Command>>, ma
             }
             continue;
         }
-        let replies: Vec<Box<dyn Reply>> =
-            batch.drain(..).map(|command| command.run(&connection)).collect();
+        let replies: Vec<Box<dyn Reply>> = batch
+            .drain(..)
+            .map(|command| command.run(&connection))
+            .collect();
         match connection.execute_batch("COMMIT") {
             Ok(()) => {
                 for reply in replies {

@@ -178,9 +178,15 @@ fn prune_history(c: &Connection, keep: usize) -> Result<(), Error> {
     Ok(())
 }
 
-fn state_and_request(c: &Connection, id: &str) -> Result<Option<(JobState, Option<Request>, Option<String>)>, Error> {
-    let mut statement =
-        c.prepare_cached("SELECT state, request, owner FROM jobs WHERE id = ?1")?;
+/// The columns an action or a step report decides on.
+struct Control {
+    state: JobState,
+    request: Option<Request>,
+    owner: Option<String>,
+}
+
+fn control(c: &Connection, id: &str) -> Result<Option<Control>, Error> {
+    let mut statement = c.prepare_cached("SELECT state, request, owner FROM jobs WHERE id = ?1")?;
     let row = statement
         .query_row(params![id], |row| {
             Ok((
@@ -191,19 +197,23 @@ fn state_and_request(c: &Connection, id: &str) -> Result<Option<(JobState, Optio
         })
         .optional()?;
     row.map(|(state, request, owner)| {
-        let request = request.as_deref().map(Request::parse).transpose()?;
-        Ok((state.parse()?, request, owner))
+        Ok(Control {
+            state: state.parse()?,
+            request: request.as_deref().map(Request::parse).transpose()?,
+            owner,
+        })
     })
     .transpose()
 }
 
 pub(crate) fn report_step(c: &Connection, report: StepReport) -> Result<JobState, Error> {
     let id = report.id.to_string();
-    let found = state_and_request(c, &id)?;
-    let request = match found {
-        Some((JobState::Running, request, Some(owner))) if owner == report.owner.as_str() => {
-            request
-        }
+    let request = match control(c, &id)? {
+        Some(Control {
+            state: JobState::Running,
+            request,
+            owner: Some(owner),
+        }) if owner == report.owner.as_str() => request,
         _ => return Err(Error::LeaseLost { id: report.id }),
     };
     let to = state::settle(report.end, request);
@@ -219,7 +229,9 @@ pub(crate) fn report_step(c: &Connection, report: StepReport) -> Result<JobState
     } else {
         report.progress.min(100)
     };
-    let retry_at = (to == JobState::Retry).then(|| report.retry_at.map(micros)).flatten();
+    let retry_at = (to == JobState::Retry)
+        .then(|| report.retry_at.map(micros))
+        .flatten();
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET data = ?2, progress = ?3, content = ?4, runtime_us = ?5, \
          steps = steps + 1, changed_us = ?6, reset = 0, retry_at_us = ?7, \
@@ -271,7 +283,12 @@ fn save_outputs(c: &Connection, id: &str, outputs: &[JobOutput]) -> Result<(), E
     Ok(())
 }
 
-pub(crate) fn release(c: &Connection, owner: &OwnerId, ids: &[JobId], now: SystemTime) -> Result<(), Error> {
+pub(crate) fn release(
+    c: &Connection,
+    owner: &OwnerId,
+    ids: &[JobId],
+    now: SystemTime,
+) -> Result<(), Error> {
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET state = 'Pending', owner = NULL, lease_us = NULL, request = NULL, \
          changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2",
@@ -290,7 +307,8 @@ pub(crate) fn act(
     history_size: usize,
 ) -> Result<ActionReport, Error> {
     let key = id.to_string();
-    let (before, request, _) = state_and_request(c, &key)?.ok_or(Error::NotFound { id })?;
+    let found = control(c, &key)?.ok_or(Error::NotFound { id })?;
+    let (before, request) = (found.state, found.request);
     let transition = state::apply(before, action)?;
     let after = match transition {
         Transition::To(to) => {
@@ -331,7 +349,11 @@ pub(crate) fn act(
     })
 }
 
-pub(crate) fn extend_leases(c: &Connection, owner: &OwnerId, until: SystemTime) -> Result<(), Error> {
+pub(crate) fn extend_leases(
+    c: &Connection,
+    owner: &OwnerId,
+    until: SystemTime,
+) -> Result<(), Error> {
     c.prepare_cached("UPDATE jobs SET lease_us = ?2 WHERE owner = ?1 AND state = 'Running'")?
         .execute(params![owner.as_str(), micros(until)])?;
     Ok(())
@@ -397,7 +419,10 @@ fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let json = |index: usize| -> rusqlite::Result<Value> {
         parse_json(&text(index)?, "job JSON").map_err(|e| column_error(index, e))
     };
-    let error = match (row.get::<_, Option<i32>>(9)?, row.get::<_, Option<String>>(10)?) {
+    let error = match (
+        row.get::<_, Option<i32>>(9)?,
+        row.get::<_, Option<String>>(10)?,
+    ) {
         (Some(code), description) => Some(JobError {
             code,
             description: description.unwrap_or_default(),
@@ -425,7 +450,9 @@ fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         effective_runtime: Duration::from_micros(unsigned(row, 14)?),
         retry_at: row.get::<_, Option<i64>>(15)?.map(time_of),
         request,
-        owner: row.get::<_, Option<String>>(17)?.map(|o| OwnerId::from_stored(&o)),
+        owner: row
+            .get::<_, Option<String>>(17)?
+            .map(|o| OwnerId::from_stored(&o)),
         lease_until: row.get::<_, Option<i64>>(18)?.map(time_of),
     })
 }

@@ -1,5 +1,5 @@
 //! Test jobs and helpers shared by the integration tests.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,11 +70,19 @@ impl Job for Steps {
             };
             probe.running.fetch_sub(1, Ordering::SeqCst);
             if !finished {
-                probe.log.lock().unwrap().push(format!("{}:canceled", self.tag));
+                probe
+                    .log
+                    .lock()
+                    .unwrap()
+                    .push(format!("{}:canceled", self.tag));
                 return StepOutcome::Continue;
             }
             if let Some(ms) = self.retry_ms.take() {
-                probe.log.lock().unwrap().push(format!("{}:retry", self.tag));
+                probe
+                    .log
+                    .lock()
+                    .unwrap()
+                    .push(format!("{}:retry", self.tag));
                 return StepOutcome::RetryAfter(Duration::from_millis(ms));
             }
             if self.fail_at == Some(self.next) {
@@ -84,7 +92,11 @@ impl Job for Steps {
                     description: format!("step {} failed", self.next),
                 };
             }
-            probe.log.lock().unwrap().push(format!("{}:{}", self.tag, self.next));
+            probe
+                .log
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}", self.tag, self.next));
             self.next += 1;
             if self.next >= self.total {
                 StepOutcome::Success
@@ -115,12 +127,14 @@ impl Job for Steps {
     }
 
     fn take_outputs(&mut self) -> Vec<JobOutput> {
-        vec![JobOutput::bytes(
-            "report",
-            "application/json",
-            format!("{{\"steps\":{}}}", self.next).into(),
-        )
-        .with_filename("report.json")]
+        vec![
+            JobOutput::bytes(
+                "report",
+                "application/json",
+                format!("{{\"steps\":{}}}", self.next).into(),
+            )
+            .with_filename("report.json"),
+        ]
     }
 }
 
@@ -136,7 +150,12 @@ pub fn registry(probe: &Arc<Probe>) -> JobRegistry {
 }
 
 /// Poll until the job is in `state` (or panic after `within`).
-pub async fn wait_state(handle: &JobsHandle, id: JobId, state: JobState, within: Duration) -> JobRecord {
+pub async fn wait_state(
+    handle: &JobsHandle,
+    id: JobId,
+    state: JobState,
+    within: Duration,
+) -> JobRecord {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let record = handle.get(id).await.unwrap();
