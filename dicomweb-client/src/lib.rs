@@ -50,6 +50,7 @@
 
 mod auth;
 mod body;
+mod builder;
 mod client;
 mod error;
 mod operations;
@@ -64,7 +65,8 @@ mod transport;
 
 pub use auth::{Auth, TokenFuture, TokenProvider};
 pub use body::{BodySource, DownloadStream, RequestBody, ResponseBody, UploadStream};
-pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
+pub use builder::ClientBuilder;
+pub use client::{Client, DEFAULT_MAX_RESPONSE_BYTES};
 pub use error::Error;
 pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
 pub use registry::{ServerConfig, ServerRegistry};

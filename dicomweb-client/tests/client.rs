@@ -612,3 +612,24 @@ fn header_text_is_checked() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn repeated_client_headers_are_all_sent() {
+    let server = serve(|_, _| vec![Action::Write(reply("200 OK", &[], b""))]).await;
+    let c = client(server.url())
+        .try_header("X-Tag", "one")
+        .unwrap()
+        .try_header("X-Tag", "two")
+        .unwrap()
+        .build()
+        .unwrap();
+    c.execute(get(&c, "/studies")).await.unwrap();
+    let seen = &server.recorded()[0];
+    let values: Vec<_> = seen
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-tag"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(values, ["one", "two"]);
+}
