@@ -31,6 +31,11 @@ fn read(name: &str) -> Vec<u8> {
 /// An HTTPS server on 127.0.0.1 that requires a client certificate signed by the test CA and
 /// answers every request with 200 "[]". Counts completed handshakes.
 async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    tls_server(false).await
+}
+
+/// As [`mtls_server`]; with `h2`, the server offers only HTTP/2 (ALPN) and speaks it.
+async fn tls_server(h2: bool) -> (SocketAddr, Arc<AtomicUsize>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -50,6 +55,10 @@ async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .unwrap();
+    let mut config = config;
+    if h2 {
+        config.alpn_protocols = vec![b"h2".to_vec()];
+    }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -66,6 +75,10 @@ async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
                     return;
                 };
                 counter.fetch_add(1, Ordering::SeqCst);
+                if h2 {
+                    serve_h2(tls).await;
+                    return;
+                }
                 let mut head = Vec::new();
                 let mut buf = [0u8; 4096];
                 while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -81,6 +94,23 @@ async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
         }
     });
     (addr, handshakes)
+}
+
+/// Answers every HTTP/2 request on the connection with 200 "[]".
+async fn serve_h2(tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>) {
+    let Ok(mut connection) = h2::server::handshake(tls).await else {
+        return;
+    };
+    while let Some(Ok((_request, mut respond))) = connection.accept().await {
+        let response = http::Response::builder()
+            .status(200)
+            .header("content-type", "application/dicom+json")
+            .body(())
+            .unwrap();
+        if let Ok(mut body) = respond.send_response(response, false) {
+            let _ = body.send_data(bytes::Bytes::from_static(b"[]"), true);
+        }
+    }
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -197,5 +227,38 @@ fn garbage_pem_is_refused() {
     assert!(
         e.to_string().contains("expected PEM root certificates"),
         "{e}"
+    );
+}
+
+#[tokio::test]
+async fn http2_when_the_server_offers_it_multiplexed_on_one_connection() {
+    let (addr, handshakes) = tls_server(true).await;
+    let client = Client::builder(url(addr))
+        .root_certificates_pem(read("ca.pem"))
+        .identity_pem(identity())
+        .build()
+        .unwrap();
+    // The first request opens the connection (before ALPN, the pool cannot know that it
+    // will be HTTP/2 and shareable); the next ones share it.
+    assert_eq!(get_studies(&client).await.unwrap(), 200);
+    let requests = (0..8).map(|_| {
+        let client = client.clone();
+        async move {
+            let request = http::Request::get(format!("{}/studies", client.base_url()))
+                .body(RequestBody::empty())
+                .unwrap();
+            let response = client.execute(request).await.unwrap();
+            let version = response.version();
+            (version, response.into_body().bytes().await.unwrap())
+        }
+    });
+    for (version, body) in futures_util::future::join_all(requests).await {
+        assert_eq!(version, http::Version::HTTP_2);
+        assert_eq!(body, "[]");
+    }
+    assert_eq!(
+        handshakes.load(Ordering::SeqCst),
+        1,
+        "one connection for all requests"
     );
 }
