@@ -1,5 +1,7 @@
 //! Starts a real Orthanc, uploads a Part 10 file and reads it back over DICOMweb.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use test_support::orthanc::Orthanc;
 
 /// A small Part 10 file built by hand: Explicit VR Little Endian, Secondary Capture, no pixels.
