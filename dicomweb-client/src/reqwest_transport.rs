@@ -14,6 +14,7 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    connect_timeout: Option<Duration>,
 }
 
 impl ReqwestTransport {
@@ -34,7 +35,10 @@ impl ReqwestTransport {
 
     /// A transport on a client configured elsewhere.
     pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            connect_timeout: None,
+        }
     }
 }
 
@@ -132,7 +136,10 @@ impl ReqwestTransportBuilder {
         let client = builder
             .build()
             .map_err(|e| tls("cannot build the HTTP client", e))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport {
+            client,
+            connect_timeout: self.connect_timeout,
+        })
     }
 }
 
@@ -152,6 +159,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 impl Transport for ReqwestTransport {
     fn send(&self, request: http::Request<RequestBody>) -> TransportFuture {
         let client = self.client.clone();
+        let connect_timeout = self.connect_timeout;
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|e| {
@@ -177,7 +185,10 @@ impl Transport for ReqwestTransport {
                 }
                 *req.body_mut() = Some(body);
             }
-            let response = client.execute(req).await.map_err(|e| map_error(e, None))?;
+            let response = client
+                .execute(req)
+                .await
+                .map_err(|e| map_error(e, None, connect_timeout))?;
             let mut builder = http::Response::builder()
                 .status(response.status())
                 .version(response.version());
@@ -186,7 +197,7 @@ impl Transport for ReqwestTransport {
             }
             let stream = response
                 .bytes_stream()
-                .map_err(|e| map_error(e, Some(TransportErrorKind::Body)));
+                .map_err(move |e| map_error(e, Some(TransportErrorKind::Body), connect_timeout));
             builder
                 .body(ResponseBody::from_stream(stream))
                 .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))
@@ -194,7 +205,20 @@ impl Transport for ReqwestTransport {
     }
 }
 
-fn map_error(e: reqwest::Error, default: Option<TransportErrorKind>) -> TransportError {
+/// Our kind for a reqwest error; the message is the deepest cause (the client adds the
+/// request's method and URL).
+fn map_error(
+    e: reqwest::Error,
+    default: Option<TransportErrorKind>,
+    connect_timeout: Option<Duration>,
+) -> TransportError {
+    if e.is_connect() && e.is_timeout() {
+        let message = match connect_timeout {
+            Some(d) => format!("no connection within the connect timeout of {d:?}"),
+            None => "no connection within the connect timeout".to_owned(),
+        };
+        return TransportError::connect(message).with_source(e);
+    }
     let kind = if e.is_connect() {
         TransportErrorKind::Connect
     } else if e.is_timeout() {
@@ -208,8 +232,7 @@ fn map_error(e: reqwest::Error, default: Option<TransportErrorKind>) -> Transpor
     } else {
         TransportErrorKind::Other
     };
-    let url = e.url().map(|u| format!("{u}: ")).unwrap_or_default();
-    TransportError::new(kind, format!("{url}{}", innermost(&e))).with_source(e)
+    TransportError::new(kind, innermost(&e)).with_source(e)
 }
 
 /// The deepest cause's message: reqwest's own is generic ("error sending request").

@@ -633,3 +633,61 @@ async fn repeated_client_headers_are_all_sent() {
         .collect();
     assert_eq!(values, ["one", "two"]);
 }
+
+#[tokio::test]
+async fn connect_timeout_fires_when_the_server_never_accepts() {
+    // A listener with a backlog of one that never accepts: once its queue is full, the
+    // kernel drops new SYNs and a connect hangs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let c = Client::builder(format!("http://{addr}/dicom-web"))
+        .connect_timeout(Some(Duration::from_millis(300)))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let e = c.execute(get(&c, "/studies")).await.unwrap_err();
+    assert_eq!(
+        e.transport().map(|t| t.kind()),
+        Some(TransportErrorKind::Connect),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .ends_with("connection failed: no connection within the connect timeout of 300ms"),
+        "{e}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    drop((listener, fillers));
+}
+
+#[tokio::test]
+async fn a_fixed_bearer_token_is_sent() {
+    let server = serve(|_, _| vec![Action::Write(reply("200 OK", &[], b""))]).await;
+    let c = client(server.url())
+        .bearer_token("abc.def")
+        .build()
+        .unwrap();
+    c.execute(get(&c, "/studies")).await.unwrap();
+    assert_eq!(
+        server.recorded()[0].header("authorization"),
+        Some("Bearer abc.def")
+    );
+}
