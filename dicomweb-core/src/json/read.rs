@@ -18,6 +18,8 @@ pub(super) struct State<'o> {
     elements: usize,
     /// An error that serde's error type cannot carry (a limit), reported instead of serde's.
     failure: Option<Error>,
+    /// Element buffers, one per nesting level, reused from one data set to the next.
+    buffers: Vec<Vec<(Tag, Element)>>,
 }
 
 impl<'o> State<'o> {
@@ -28,6 +30,7 @@ impl<'o> State<'o> {
             depth: 0,
             elements: 0,
             failure: None,
+            buffers: Vec::new(),
         }
     }
 
@@ -53,8 +56,19 @@ impl<'o> State<'o> {
 /// Reads a whole document.
 pub(super) fn document(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Checking UTF-8 once over the whole input is much cheaper than string by string; input
+    // that is not UTF-8 is read from the bytes, so that the error names the element.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(serde_json::Deserializer::from_str(text), options),
+        Err(_) => parse(serde_json::Deserializer::from_slice(bytes), options),
+    }
+}
+
+fn parse<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    options: &ReadOptions,
+) -> Result<Document, Error> {
     let mut state = State::new(options);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
     // Recursion is bounded by `Limits::max_depth` instead (and skipped values are skipped
     // without recursion by serde_json).
     de.disable_recursion_limit();
@@ -154,8 +168,8 @@ impl<'de> Visitor<'de> for DataSetSeed<'_, '_> {
             return Err(state.limit("sequence nesting depth", limits.max_depth));
         }
         state.depth += 1;
-        let mut elements: Vec<(Tag, Element)> = Vec::new();
-        let mut sorted = true;
+        let mut elements = state.buffers.pop().unwrap_or_default();
+        let mut ascending = true;
         while let Some(tag) = map.next_key_seed(TagKey)? {
             state.path.push(PathStep::Tag(tag));
             state.elements += 1;
@@ -166,24 +180,27 @@ impl<'de> Visitor<'de> for DataSetSeed<'_, '_> {
                 tag,
                 state: &mut *state,
             })?;
-            state.path.pop();
             if let Some((last, _)) = elements.last() {
-                sorted &= *last < tag;
+                ascending &= *last < tag;
             }
             elements.push((tag, element));
+            state.path.pop();
         }
         state.depth -= 1;
-        if !sorted && state.options.strict {
-            elements.sort_by_key(|(tag, _)| *tag);
-            if let Some(pair) = elements.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        if !ascending && state.options.strict {
+            let mut tags: Vec<Tag> = elements.iter().map(|(tag, _)| *tag).collect();
+            tags.sort_unstable();
+            if let Some(pair) = tags.windows(2).find(|pair| pair[0] == pair[1]) {
                 return Err(de::Error::custom(format_args!(
-                    "tag {} appears twice in one data set",
-                    pair[0].0
+                    "expected each tag once in a data set, found {} twice",
+                    pair[0]
                 )));
             }
         }
-        // A later duplicate replaces an earlier one (lenient mode).
-        Ok(elements.into_iter().collect())
+        // Built in one pass from tag order; a later duplicate replaces an earlier one.
+        let ds: DataSet = elements.drain(..).collect();
+        state.buffers.push(elements);
+        Ok(ds)
     }
 }
 
@@ -206,6 +223,22 @@ impl Visitor<'_> for TagKey {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Tag, E> {
-        Tag::from_hex(text).ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
+        hex_tag(text.as_bytes()).ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
     }
+}
+
+/// Eight hex digits, either case, as a tag (the reader's hot path: one call per element).
+pub(super) fn hex_tag(text: &[u8]) -> Option<Tag> {
+    let digits: &[u8; 8] = text.try_into().ok()?;
+    let mut value = 0u32;
+    for &b in digits {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'F' => b - b'A' + 10,
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        value = (value << 4) | u32::from(digit);
+    }
+    Some(Tag(value))
 }

@@ -81,7 +81,8 @@ where
     S: DeserializeSeed<'de>,
     F: Fn() -> S,
 {
-    let mut values = Vec::new();
+    // Most elements hold one value: start small.
+    let mut values = Vec::with_capacity(1);
     while let Some(value) = seq.next_element_seed(seed())? {
         values.push(value);
     }
@@ -93,7 +94,7 @@ fn decimal_texts<'de, A: SeqAccess<'de>>(
     seq: &mut A,
     vr: Vr,
 ) -> Result<Vec<Option<Number>>, A::Error> {
-    let mut values = Vec::new();
+    let mut values = Vec::with_capacity(1);
     while let Some(raw) = seq.next_element::<Option<&'de RawValue>>()? {
         let Some(raw) = raw else {
             values.push(None);
@@ -292,7 +293,7 @@ impl Visitor<'_> for TagEntry {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Tag>, E> {
-        match Tag::from_hex(v).or_else(|| v.parse().ok()) {
+        match super::read::hex_tag(v.as_bytes()).or_else(|| v.parse().ok()) {
             Some(tag) => Ok(Some(tag)),
             None => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
         }
