@@ -53,6 +53,33 @@ impl FromStr for JobId {
     }
 }
 
+/// A hasher for [`JobId`] keys: ids are random, so their bytes need no further mixing.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_usize(&mut self, _length: usize) {}
+}
+
+/// A map keyed by job id.
+pub(crate) type IdMap<V> =
+    std::collections::HashMap<JobId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// A set of job ids.
+pub(crate) type IdSet = std::collections::HashSet<JobId, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// The identity of one running engine: it claims jobs under this id and holds leases on them.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OwnerId(Arc<str>);

@@ -1,6 +1,5 @@
 //! The [`Engine`]: `ConcurrentJobs` workers and a maintenance task over a [`Store`].
 
-use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::{Clock, TokioClock};
 use crate::error::Error;
 use crate::handle::JobsHandle;
-use crate::id::{JobId, OwnerId};
+use crate::id::{IdMap, JobId, OwnerId};
 use crate::job::Job;
 use crate::metrics::Counters;
 use crate::registry::JobRegistry;
@@ -120,9 +119,9 @@ pub(crate) struct Shared {
     pub(crate) owner: OwnerId,
     pub(crate) wake_workers: Notify,
     pub(crate) wake_maintenance: Notify,
-    pub(crate) cache: Mutex<HashMap<JobId, CachedJob>>,
-    pub(crate) running: Mutex<HashMap<JobId, CancellationToken>>,
-    pub(crate) waiters: Mutex<HashMap<JobId, Vec<oneshot::Sender<()>>>>,
+    pub(crate) cache: Mutex<IdMap<CachedJob>>,
+    pub(crate) running: Mutex<IdMap<CancellationToken>>,
+    pub(crate) waiters: Mutex<IdMap<Vec<oneshot::Sender<()>>>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) shutdown: CancellationToken,
 }
@@ -179,9 +178,9 @@ impl Engine {
             owner: OwnerId::new(),
             wake_workers: Notify::new(),
             wake_maintenance: Notify::new(),
-            cache: Mutex::new(HashMap::new()),
-            running: Mutex::new(HashMap::new()),
-            waiters: Mutex::new(HashMap::new()),
+            cache: Mutex::new(IdMap::default()),
+            running: Mutex::new(IdMap::default()),
+            waiters: Mutex::new(IdMap::default()),
             counters: Arc::new(Counters::default()),
             shutdown: CancellationToken::new(),
             config,

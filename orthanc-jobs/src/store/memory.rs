@@ -1,12 +1,12 @@
 //! [`MemoryStore`]: every job in a map behind one mutex, with ordered indexes.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use crate::error::Error;
-use crate::id::{JobId, OwnerId};
+use crate::id::{IdMap, IdSet, JobId, OwnerId};
 use crate::job::JobOutput;
 use crate::record::{JobError, JobRecord};
 use crate::state::{self, Action, JobState, Recovery, Request, StepEnd, Transition};
@@ -23,10 +23,10 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    jobs: HashMap<JobId, Entry>,
+    jobs: IdMap<Entry>,
     pending: BTreeMap<(Reverse<i32>, u64), JobId>,
     retries: BTreeSet<(SystemTime, u64, JobId)>,
-    running: HashSet<JobId>,
+    running: IdSet,
     /// Finished jobs in completion order; entries whose job left the history are skipped.
     history: VecDeque<(u64, JobId)>,
     history_len: usize,

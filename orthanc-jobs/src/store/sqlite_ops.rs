@@ -38,8 +38,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     reset INTEGER NOT NULL DEFAULT 0,
     finished_seq INTEGER
 );
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, seq);
-CREATE INDEX IF NOT EXISTS jobs_retry ON jobs (state, retry_at_us);
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (priority DESC, seq) WHERE state = 'Pending';
+CREATE INDEX IF NOT EXISTS jobs_retrying ON jobs (retry_at_us) WHERE state = 'Retry';
+CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (state) WHERE state IN ('Running', 'Retry');
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_history ON jobs (finished_seq) WHERE finished_seq IS NOT NULL;
 CREATE TABLE IF NOT EXISTS outputs (
