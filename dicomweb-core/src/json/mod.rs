@@ -22,9 +22,15 @@
 //! was expected and what came; the limits of [`ReadOptions::limits`](crate::ReadOptions) give
 //! [`Error::LimitExceeded`]. No input makes the reader panic.
 //!
+//! The reader recurses once per sequence nesting level, with serde_json's own recursion limit
+//! replaced by [`Limits::max_depth`](crate::Limits): about 8 KiB of stack per level in debug
+//! builds and less in release builds, so the default of 64 levels fits easily in a 2 MiB thread
+//! stack. Raise the limit only as far as your threads' stacks allow. Values that are skipped
+//! (unknown members) or held back (a `Value` before its `vr`) are scanned without recursion.
+//!
 //! # Writing
 //!
-//! [`write`] writes canonical, compact JSON: upper-case keys in tag order, `vr` first, then
+//! [`write()`] writes canonical, compact JSON: upper-case keys in tag order, `vr` first, then
 //! `Value`, `InlineBinary` or `BulkDataURI`. IS and DS text is written as a JSON number when it is
 //! a valid JSON number token and as a string otherwise, so no text is lost; NaN and the
 //! infinities are written as strings; an empty value inside a multi-valued element as `null`.

@@ -41,7 +41,7 @@ pub fn write_data_sets(all: &[DataSet], out: &mut Vec<u8>) {
 }
 
 /// Writes a document as indented JSON (two spaces), for people to read. Same content as
-/// [`write`].
+/// [`write()`].
 pub fn write_pretty(doc: &Document) -> Vec<u8> {
     super::pretty::indent(&write(doc))
 }
