@@ -249,14 +249,24 @@ pub enum Recovery {
 }
 
 /// The state a job is given back when an engine starts with `recovery`, given whether its
-/// lease (if it has one) expired.
-pub fn after_restart(state: JobState, recovery: Recovery, lease_expired: bool) -> JobState {
-    match (state, recovery) {
-        (JobState::Running, Recovery::AllRunning) | (JobState::Retry, Recovery::AllRunning) => {
-            JobState::Pending
-        }
-        (JobState::Running, Recovery::ExpiredLeases) if lease_expired => JobState::Pending,
-        (state, _) => state,
+/// lease (if it has one) expired and the request left on it. A running job that is taken back
+/// honours a pause or cancel asked for before its engine stopped.
+pub fn after_restart(
+    state: JobState,
+    recovery: Recovery,
+    lease_expired: bool,
+    request: Option<Request>,
+) -> JobState {
+    let taken_back = match (state, recovery) {
+        (JobState::Running | JobState::Retry, Recovery::AllRunning) => true,
+        (JobState::Running, Recovery::ExpiredLeases) => lease_expired,
+        _ => false,
+    };
+    match (taken_back, state, request) {
+        (false, state, _) => state,
+        (true, JobState::Running, Some(Request::Cancel)) => JobState::Failure,
+        (true, JobState::Running, Some(Request::Pause)) => JobState::Paused,
+        (true, _, _) => JobState::Pending,
     }
 }
 
@@ -370,10 +380,35 @@ mod tests {
             (Success, Success, Success, Success),
             (Failure, Failure, Failure, Failure),
         ] {
-            assert_eq!(after_restart(state, Recovery::AllRunning, false), all);
-            assert_eq!(after_restart(state, Recovery::ExpiredLeases, true), expired);
-            assert_eq!(after_restart(state, Recovery::ExpiredLeases, false), live);
+            assert_eq!(after_restart(state, Recovery::AllRunning, false, None), all);
+            assert_eq!(
+                after_restart(state, Recovery::ExpiredLeases, true, None),
+                expired
+            );
+            assert_eq!(
+                after_restart(state, Recovery::ExpiredLeases, false, None),
+                live
+            );
         }
+        // A request left on a running job is honoured when the job is taken back.
+        let cancel = Some(Request::Cancel);
+        let pause = Some(Request::Pause);
+        assert_eq!(
+            after_restart(Running, Recovery::AllRunning, false, cancel),
+            Failure
+        );
+        assert_eq!(
+            after_restart(Running, Recovery::AllRunning, false, pause),
+            Paused
+        );
+        assert_eq!(
+            after_restart(Running, Recovery::ExpiredLeases, true, pause),
+            Paused
+        );
+        assert_eq!(
+            after_restart(Running, Recovery::ExpiredLeases, false, cancel),
+            Running
+        );
     }
 
     #[test]

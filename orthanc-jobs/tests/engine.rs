@@ -306,3 +306,114 @@ async fn shutdown_gives_running_jobs_back_from_their_last_step() {
     assert_eq!(probe.log(), expected);
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
+    use orthanc_jobs::store::{Claim, StepReport};
+    use orthanc_jobs::{OwnerId, Recovery, state::StepEnd};
+
+    let probe = Arc::new(Probe::default());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let handle = JobsHandle::new(store.clone());
+    let id = handle
+        .submit(Steps::new("l", 2, 0, &probe), 0)
+        .await
+        .unwrap();
+    // A crashed engine on another machine: it claimed the job with a short lease, then vanished.
+    let ghost = OwnerId::new();
+    let now = handle.clock().now();
+    let claimed = store
+        .claim(Claim {
+            owner: ghost.clone(),
+            limit: 10,
+            now,
+            lease_until: now + Duration::from_millis(300),
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    let mut config = config(1);
+    config
+        .recovery(Recovery::ExpiredLeases)
+        .lease(Duration::from_millis(90));
+    let engine = Engine::start(store.clone(), registry(&probe), config)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let record = engine.get(id).await.unwrap();
+    assert_eq!(
+        (record.state, record.owner.as_ref()),
+        (JobState::Running, Some(&ghost))
+    );
+    let done = engine.wait(id).await.unwrap();
+    assert_eq!((done.state, done.steps), (JobState::Success, 2));
+
+    // The ghost comes back and reports a step: refused.
+    let late = store
+        .report_step(StepReport {
+            id,
+            owner: ghost,
+            end: StepEnd::Success,
+            error: None,
+            retry_at: None,
+            data: serde_json::Value::Null,
+            progress: 100,
+            content: serde_json::Value::Null,
+            effective_runtime: Duration::ZERO,
+            outputs: Vec::new(),
+            now: handle.clock().now(),
+            history_size: 10,
+        })
+        .await;
+    assert!(matches!(late, Err(Error::LeaseLost { .. })), "{late:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pause_or_cancel_asked_before_a_crash_is_honoured_at_restart() {
+    use orthanc_jobs::store::Claim;
+    use orthanc_jobs::{OwnerId, Transition};
+
+    let probe = Arc::new(Probe::default());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let handle = JobsHandle::new(store.clone());
+    let paused = handle
+        .submit(Steps::new("p", 2, 0, &probe), 0)
+        .await
+        .unwrap();
+    let canceled = handle
+        .submit(Steps::new("c", 2, 0, &probe), 0)
+        .await
+        .unwrap();
+    let untouched = handle
+        .submit(Steps::new("u", 2, 0, &probe), 0)
+        .await
+        .unwrap();
+    let now = handle.clock().now();
+    let claim = Claim {
+        owner: OwnerId::new(),
+        limit: 10,
+        now,
+        lease_until: now + Duration::from_secs(60),
+    };
+    assert_eq!(store.claim(claim).await.unwrap().len(), 3);
+    let report = handle.pause(paused).await.unwrap();
+    assert!(matches!(report.transition, Transition::Request(_)));
+    handle.cancel(canceled).await.unwrap();
+    // The engine that held them is gone; a new one starts (it is the only one: AllRunning).
+    let engine = Engine::start(store, registry(&probe), config(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.wait(untouched).await.unwrap().state,
+        JobState::Success
+    );
+    assert_eq!(engine.get(paused).await.unwrap().state, JobState::Paused);
+    let record = engine.get(canceled).await.unwrap();
+    assert_eq!(
+        (record.state, record.error),
+        (JobState::Failure, Some(JobError::canceled()))
+    );
+    engine.shutdown().await;
+}

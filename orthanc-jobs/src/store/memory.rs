@@ -366,23 +366,30 @@ impl Store for MemoryStore {
 
     fn recover(&self, recovery: Recovery, now: SystemTime) -> StoreFuture<'_, u64> {
         let mut inner = self.lock();
-        let candidates: Vec<(JobId, JobState, bool)> = inner
+        let candidates: Vec<(JobId, JobState)> = inner
             .running
             .iter()
             .chain(inner.retries.iter().map(|(_, _, id)| id))
             .filter_map(|id| inner.jobs.get(id))
             .map(|e| {
                 let expired = e.record.lease_until.is_none_or(|until| until <= now);
-                (e.record.id, e.record.state, expired)
+                let to = state::after_restart(e.record.state, recovery, expired, e.record.request);
+                (e.record.id, to)
             })
             .collect();
         let mut moved = 0;
-        for (id, from, expired) in candidates {
-            let to = state::after_restart(from, recovery, expired);
-            if to != from {
-                inner.move_to(id, to, now);
-                moved += 1;
+        for (id, to) in candidates {
+            let Some(entry) = inner.jobs.get_mut(&id) else {
+                continue;
+            };
+            if to == entry.record.state {
+                continue;
             }
+            if to == JobState::Failure {
+                entry.record.error = Some(JobError::canceled());
+            }
+            inner.move_to(id, to, now);
+            moved += u64::from(to == JobState::Pending);
         }
         ready(Ok(moved))
     }

@@ -377,23 +377,35 @@ pub(crate) fn requests(c: &Connection, owner: &OwnerId) -> Result<Vec<(JobId, Re
 }
 
 pub(crate) fn recover(c: &Connection, recovery: Recovery, now: SystemTime) -> Result<u64, Error> {
-    let candidates: Vec<(String, String, Option<i64>)> = {
+    type Candidate = (String, String, Option<i64>, Option<String>);
+    let candidates: Vec<Candidate> = {
         let mut statement = c.prepare_cached(
-            "SELECT id, state, lease_us FROM jobs WHERE state IN ('Running', 'Retry')",
+            "SELECT id, state, lease_us, request FROM jobs WHERE state IN ('Running', 'Retry')",
         )?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
         rows.collect::<Result<_, _>>()?
     };
     let now_us = micros(now);
     let mut moved = 0;
-    for (id, from, lease) in candidates {
+    for (id, from, lease, request) in candidates {
         let from: JobState = from.parse()?;
+        let request = request.as_deref().map(Request::parse).transpose()?;
         let expired = lease.is_none_or(|until| until <= now_us);
-        let to = state::after_restart(from, recovery, expired);
-        if to != from {
-            move_to(c, &id, to, now)?;
-            moved += 1;
+        let to = state::after_restart(from, recovery, expired, request);
+        if to == from {
+            continue;
         }
+        if to == JobState::Failure {
+            let canceled = JobError::canceled();
+            c.prepare_cached(
+                "UPDATE jobs SET error_code = ?2, error_description = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, canceled.code, canceled.description])?;
+        }
+        move_to(c, &id, to, now)?;
+        moved += u64::from(to == JobState::Pending);
     }
     Ok(moved)
 }
