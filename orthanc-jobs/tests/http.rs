@@ -171,3 +171,70 @@ async fn serves_orthancs_jobs_api() {
     engine.cancel(long).await.ok();
     engine.shutdown().await;
 }
+
+/// A job whose output is a file it wrote.
+struct WritesFile {
+    path: std::path::PathBuf,
+}
+
+impl orthanc_jobs::Job for WritesFile {
+    fn type_name(&self) -> &str {
+        "Archive"
+    }
+
+    fn step<'a>(&'a mut self, _ctx: &'a orthanc_jobs::StepContext) -> orthanc_jobs::StepFuture<'a> {
+        Box::pin(async move {
+            std::fs::write(&self.path, b"PK\x03\x04 not really a zip").unwrap();
+            orthanc_jobs::StepOutcome::Success
+        })
+    }
+
+    fn save(&self) -> Result<Value, serde_json::Error> {
+        Ok(serde_json::json!({ "Path": self.path }))
+    }
+
+    fn reset(&mut self) {}
+
+    fn take_outputs(&mut self) -> Vec<orthanc_jobs::JobOutput> {
+        vec![
+            orthanc_jobs::JobOutput::file("archive", "application/zip", self.path.clone())
+                .with_filename("archive.zip"),
+        ]
+    }
+}
+
+#[tokio::test]
+async fn serves_a_file_output_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = Arc::new(Probe::default());
+    let engine = Engine::start(
+        Arc::new(MemoryStore::new()),
+        registry(&probe),
+        EngineConfig::new(),
+    )
+    .await
+    .unwrap();
+    let app = orthanc_jobs::http::router(engine.handle().clone());
+    let path = dir.path().join("out.zip");
+    let done = engine
+        .submit_and_wait(WritesFile { path }, 0)
+        .await
+        .unwrap();
+    let request = Request::builder()
+        .uri(format!("/jobs/{}/archive", done.id))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "filename=\"archive.zip\""
+    );
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"PK\x03\x04 not really a zip");
+    engine.shutdown().await;
+}
