@@ -417,3 +417,112 @@ async fn a_pause_or_cancel_asked_before_a_crash_is_honoured_at_restart() {
     );
     engine.shutdown().await;
 }
+
+/// A memory store whose step reports fail once, on demand.
+struct Flaky {
+    inner: MemoryStore,
+    fail_report: std::sync::atomic::AtomicBool,
+}
+
+mod flaky {
+    use std::time::SystemTime;
+
+    use orthanc_jobs::store::*;
+    use orthanc_jobs::*;
+
+    impl Store for super::Flaky {
+        fn insert(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, ()> {
+            self.inner.insert(jobs)
+        }
+        fn claim(&self, claim: Claim) -> StoreFuture<'_, Vec<ClaimedJob>> {
+            self.inner.claim(claim)
+        }
+        fn report_step(&self, report: StepReport) -> StoreFuture<'_, JobState> {
+            if self
+                .fail_report
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+            {
+                let error = Error::Io {
+                    context: "simulated".into(),
+                    source: std::io::Error::other("disk full"),
+                };
+                return Box::pin(std::future::ready(Err(error)));
+            }
+            self.inner.report_step(report)
+        }
+        fn release<'a>(
+            &'a self,
+            owner: &'a OwnerId,
+            ids: Vec<JobId>,
+            now: SystemTime,
+        ) -> StoreFuture<'a, ()> {
+            self.inner.release(owner, ids, now)
+        }
+        fn act(
+            &self,
+            id: JobId,
+            a: Action,
+            now: SystemTime,
+            h: usize,
+        ) -> StoreFuture<'_, ActionReport> {
+            self.inner.act(id, a, now, h)
+        }
+        fn heartbeat<'a>(
+            &'a self,
+            owner: &'a OwnerId,
+            until: SystemTime,
+        ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
+            self.inner.heartbeat(owner, until)
+        }
+        fn requests<'a>(&'a self, owner: &'a OwnerId) -> StoreFuture<'a, Vec<(JobId, Request)>> {
+            self.inner.requests(owner)
+        }
+        fn recover(&self, recovery: Recovery, now: SystemTime) -> StoreFuture<'_, u64> {
+            self.inner.recover(recovery, now)
+        }
+        fn wake_retries(&self, now: SystemTime) -> StoreFuture<'_, Wakeup> {
+            self.inner.wake_retries(now)
+        }
+        fn get(&self, id: JobId) -> StoreFuture<'_, Option<JobRecord>> {
+            self.inner.get(id)
+        }
+        fn list(&self) -> StoreFuture<'_, Vec<JobRecord>> {
+            self.inner.list()
+        }
+        fn counts(&self) -> StoreFuture<'_, StateCounts> {
+            self.inner.counts()
+        }
+        fn output<'a>(&'a self, id: JobId, name: &'a str) -> StoreFuture<'a, Option<JobOutput>> {
+            self.inner.output(id, name)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_step_that_cannot_be_saved_runs_again_from_the_last_saved_step() {
+    let probe = Arc::new(Probe::default());
+    let store = Arc::new(Flaky {
+        inner: MemoryStore::new(),
+        fail_report: false.into(),
+    });
+    let engine = Engine::start(store.clone(), registry(&probe), config(1))
+        .await
+        .unwrap();
+    let id = engine
+        .submit(Steps::new("f", 4, 20, &probe), 0)
+        .await
+        .unwrap();
+    while engine.get(id).await.unwrap().steps < 2 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    store.fail_report.store(true, Ordering::SeqCst);
+    let done = engine.wait(id).await.unwrap();
+    assert_eq!((done.state, done.steps), (JobState::Success, 4));
+    let log = probe.log();
+    // One step ran twice (its save failed), restored from the saved state; the rest once.
+    assert_eq!(log.len(), 5, "{log:?}");
+    let mut sorted = log.clone();
+    sorted.dedup();
+    assert_eq!(sorted, ["f:0", "f:1", "f:2", "f:3"], "{log:?}");
+    engine.shutdown().await;
+}

@@ -165,8 +165,24 @@ async fn drive(
                 }
                 return Some(CachedJob { steps, job });
             }
-            other => {
-                finish(shared, id, other);
+            Err(error @ Error::LeaseLost { .. }) => {
+                finish(shared, id, Err(error));
+                return None;
+            }
+            Err(error) => {
+                // The step could not be saved: give the job back so it runs again from its
+                // last saved step (here or elsewhere) instead of staying Running under a lease
+                // this engine keeps extending.
+                tracing::warn!(%id, %error, "saving a step failed; giving the job back");
+                let ids = vec![id];
+                if let Err(error) = shared.store.release(&shared.owner, ids, now).await {
+                    tracing::warn!(%id, %error, "giving the job back failed too");
+                }
+                shared.wake_workers();
+                return None;
+            }
+            Ok(state) => {
+                finish(shared, id, Ok(state));
                 return None;
             }
         }
