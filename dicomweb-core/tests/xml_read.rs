@@ -450,7 +450,7 @@ fn orthanc_document() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("(0010,1002)") && err.contains("<Value>"),
+        err.contains("(0010,1002)") && err.contains("Orthanc"),
         "{err}"
     );
 }

@@ -34,7 +34,7 @@ pub(super) fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
 
 /// Decodes an ASCII-compatible document according to its XML declaration.
 fn declared(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
-    if !bytes.starts_with(b"<?xml") {
+    if !bytes.starts_with(b"<?xml") || declares_utf8(bytes) {
         return Ok(Cow::Borrowed(bytes));
     }
     let mut probe = Reader::from_reader(bytes);
@@ -72,6 +72,24 @@ fn declared(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
     Ok(Cow::Owned(text.into_owned().into_bytes()))
 }
 
+/// Whether the declaration is the usual `<?xml version="1.0" encoding="UTF-8"?>` (any case,
+/// either quote), recognised without a full parse.
+fn declares_utf8(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(100)];
+    let Some(end) = memchr::memmem::find(head, b"?>") else {
+        return false;
+    };
+    let decl = &head[..end];
+    let Some(at) = memchr::memmem::find(decl, b"encoding") else {
+        return true; // no encoding named: UTF-8
+    };
+    let value = decl[at + 8..].trim_ascii_start();
+    let Some(value) = value.strip_prefix(b"=").map(<[u8]>::trim_ascii_start) else {
+        return false;
+    };
+    matches!(value.get(..7), Some(v) if v[0] == v[6] && matches!(v[0], b'"' | b'\'') && v[1..6].eq_ignore_ascii_case(b"utf-8"))
+}
+
 /// ISO-8859-1 to UTF-8.
 fn latin1(bytes: &[u8]) -> Vec<u8> {
     let high = bytes.iter().filter(|&&b| b >= 0x80).count();
@@ -104,6 +122,27 @@ mod tests {
         assert!(matches!(to_utf8(doc).unwrap(), Cow::Borrowed(b) if b.starts_with(b"<?xml")));
         let plain = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>";
         assert!(matches!(to_utf8(plain).unwrap(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn usual_declarations_are_recognised_quickly() {
+        assert!(declares_utf8(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a/>"
+        ));
+        assert!(declares_utf8(
+            b"<?xml version='1.0' encoding = 'utf-8' ?><a/>"
+        ));
+        assert!(declares_utf8(b"<?xml version=\"1.0\"?><a/>"));
+        assert!(!declares_utf8(
+            b"<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>"
+        ));
+        assert!(!declares_utf8(
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>"
+        ));
+        assert!(!declares_utf8(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8'?><a/>"
+        ));
+        assert!(!declares_utf8(b"<?xml version=\"1.0\" encoding="));
     }
 
     #[test]

@@ -7,10 +7,12 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use super::input;
-use super::private::{self, Pending, PlaceError};
+use super::private::{self, Pending};
 use super::text::{attribute_value, resolve_reference};
 use super::values::OpenAttribute;
-use crate::{DataSet, Error, PathStep, PersonName, ReadOptions, Tag, TagPath, Vr, dictionary};
+use crate::{
+    DataSet, Element, Error, PathStep, PersonName, ReadOptions, Tag, TagPath, Vr, dictionary,
+};
 
 /// Reads one Native DICOM Model document (`<NativeDicomModel>`) into a data set.
 ///
@@ -45,11 +47,15 @@ struct Parser<'a, 'o> {
 /// A data set being read: the root, or a sequence item.
 #[derive(Default)]
 struct Level {
-    ds: DataSet,
+    /// The elements read so far, in document order (a data set is built from them at the end,
+    /// which is cheaper than inserting one at a time).
+    elements: Vec<(Tag, Element)>,
     /// Private elements read as `gggg00ee` + `privateCreator`.
     pending: Vec<Pending>,
     /// Private elements read with their full tag and a `privateCreator`.
-    full_private: Vec<(Tag, String)>,
+    full_private: Vec<(Tag, usize)>,
+    /// The distinct `privateCreator` values read in this data set.
+    creators: Vec<String>,
     /// This item's `number` (1-based; 0 for the root).
     number: usize,
     /// The attribute whose start tag was read and whose end tag was not.
@@ -91,7 +97,12 @@ impl<'a, 'o> Parser<'a, 'o> {
                 other => self.ignorable(other, "<NativeDicomModel>")?,
             }
         }
-        self.levels.push(Level::default());
+        // A DicomAttribute takes some 60 to 120 bytes of XML: reserve once for the root.
+        let expected = (self.max_number / 96).min(16_384);
+        self.levels.push(Level {
+            elements: Vec::with_capacity(expected),
+            ..Level::default()
+        });
         loop {
             match self.next()? {
                 Event::Start(e) => self.data_set_child(&e, false)?,
@@ -166,6 +177,12 @@ impl<'a, 'o> Parser<'a, 'o> {
                 path: self.path(),
             });
         }
+        if let Some((tag, vr, creator)) = usual_header(e) {
+            let level = self.top()?;
+            let creator = creator.map(|name| intern(&mut level.creators, name));
+            level.open = Some(OpenAttribute::new(tag, vr, creator));
+            return Ok(());
+        }
         let strict = self.options.strict;
         let (mut tag_text, mut vr_text, mut keyword, mut creator) = (None, None, None, None);
         for attr in attributes(e) {
@@ -174,7 +191,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                 "tag" => tag_text = Some(attr.1),
                 "vr" => vr_text = Some(attr.1),
                 "keyword" => keyword = Some(attr.1),
-                "privateCreator" => creator = Some(attr.1.into_owned()),
+                "privateCreator" => creator = Some(attr.1),
                 _ => {}
             }
         }
@@ -205,7 +222,9 @@ impl<'a, 'o> Parser<'a, 'o> {
             None if creator.is_some() => Vr::UN,
             None => dictionary::vr(tag).unwrap_or(Vr::UN),
         };
-        self.top()?.open = Some(OpenAttribute::new(tag, vr, creator));
+        let level = self.top()?;
+        let creator = creator.map(|name| intern(&mut level.creators, &name));
+        level.open = Some(OpenAttribute::new(tag, vr, creator));
         Ok(())
     }
 
@@ -308,16 +327,19 @@ impl<'a, 'o> Parser<'a, 'o> {
                 self.top()?.full_private.push((tag, creator));
             }
             Some(creator) if strict => {
+                let name = self
+                    .top()?
+                    .creators
+                    .get(creator)
+                    .cloned()
+                    .unwrap_or_default();
                 return Err(self.fail(format!(
-                    "privateCreator {creator:?} on {tag:?}, which is not a private data element"
+                    "privateCreator {name:?} on {tag:?}, which is not a private data element"
                 )));
             }
             _ => {}
         }
-        if self.top()?.ds.contains(tag) {
-            return Err(self.fail(format!("DicomAttribute {tag:?} appears twice")));
-        }
-        self.top()?.ds.insert(tag, element);
+        self.top()?.elements.push((tag, element));
         Ok(())
     }
 
@@ -332,34 +354,36 @@ impl<'a, 'o> Parser<'a, 'o> {
 
     /// Pops the innermost data set, its private elements placed.
     fn finish_level(&mut self) -> Result<DataSet, Error> {
-        let path = self.path();
         let Some(level) = self.levels.pop() else {
             return Err(self.fail("internal: no open data set"));
         };
-        let mut ds = level.ds;
-        let fail = |message: String| Error::Xml {
-            path: path.clone(),
-            message,
+        // Errors found here belong to the data set just closed (built only when needed).
+        let fail = |parser: &Self, message: String| {
+            let mut path = parser.path();
+            if level.number > 0 {
+                path.push(PathStep::Item(level.number - 1));
+            }
+            Error::Xml { path, message }
         };
-        for (tag, creator) in &level.full_private {
-            if let Err(message) = private::check_full_tag(&mut ds, *tag, creator) {
-                if self.options.strict {
-                    return Err(fail(message));
-                }
+        let mut elements = level.elements;
+        let strict = self.options.strict;
+        if let Err(message) = private::resolve(
+            &mut elements,
+            &level.creators,
+            &level.full_private,
+            level.pending,
+            strict,
+        ) {
+            return Err(fail(self, message));
+        }
+        if elements.windows(2).any(|w| w[0].0 >= w[1].0) {
+            elements.sort_by_key(|(tag, _)| *tag);
+            if let Some(w) = elements.windows(2).find(|w| w[0].0 == w[1].0) {
+                let message = format!("DicomAttribute {:?} appears twice", w[0].0);
+                return Err(fail(self, message));
             }
         }
-        private::place(&mut ds, level.pending).map_err(|err| {
-            fail(match err {
-                PlaceError::NoFreeBlock { written } => format!(
-                    "no free private block in group {:04X} for the element written as {written:?}",
-                    written.group()
-                ),
-                PlaceError::Duplicate { tag } => {
-                    format!("private DicomAttribute {tag:?} appears twice")
-                }
-            })
-        })?;
-        Ok(ds)
+        Ok(elements.into_iter().collect())
     }
 
     /// A `PersonName` element's groups; `None` when all are empty.
@@ -440,8 +464,8 @@ impl<'a, 'o> Parser<'a, 'o> {
         let mut text: Option<Cow<'a, str>> = None;
         loop {
             match self.next()? {
-                Event::Text(t) => append(&mut text, t.xml10_content()),
-                Event::CData(c) => append(&mut text, c.xml10_content()),
+                Event::Text(t) => append(&mut text, line_ends(t.into_inner())),
+                Event::CData(c) => append(&mut text, line_ends(c.into_inner())),
                 Event::GeneralRef(r) => {
                     let c = resolve_reference(&r).map_err(|m| self.fail(m))?;
                     let mut buf = [0u8; 4];
@@ -458,6 +482,16 @@ impl<'a, 'o> Parser<'a, 'o> {
 
     /// The `number` attribute of `Value`, `PersonName` or `Item` (lenient: the next one).
     fn number(&mut self, e: &BytesStart<'a>) -> Result<usize, Error> {
+        // The usual form, ` number="7"`, without the general attribute scan.
+        let raw = e.attributes_raw().as_bytes();
+        if let Some(digits) = raw
+            .strip_prefix(b" number=\"")
+            .and_then(|rest| rest.strip_suffix(b"\""))
+        {
+            if let Some(n) = small_decimal(digits).filter(|n| (1..=self.max_number).contains(n)) {
+                return Ok(n);
+            }
+        }
         for attr in attributes(e) {
             let (key, value) = attr.map_err(|m| self.fail(m))?;
             if key == "number" {
@@ -514,12 +548,20 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 
     /// Whitespace, comments and processing instructions pass; anything else is an error.
+    #[inline]
     fn ignorable(&self, event: Event<'a>, wanted: &str) -> Result<(), Error> {
+        match &event {
+            Event::Text(t) if t.bytes().all(is_xml_space) => Ok(()),
+            Event::Comment(_) | Event::PI(_) => Ok(()),
+            _ => self.not_ignorable(event, wanted),
+        }
+    }
+
+    #[cold]
+    fn not_ignorable(&self, event: Event<'a>, wanted: &str) -> Result<(), Error> {
         let found = match event {
             Event::Comment(_) | Event::PI(_) => return Ok(()),
-            Event::Text(t) if t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) => {
-                return Ok(());
-            }
+            Event::Text(t) if t.bytes().all(is_xml_space) => return Ok(()),
             Event::DocType(_) => {
                 return Err(self.fail(
                     "the document has a document type declaration (DTD); it is refused so that \
@@ -612,22 +654,157 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 }
 
+/// XML 1.0 end-of-line handling: CR LF and a lone CR become LF (a `&#xD;` reference is not
+/// touched: it arrives as a reference, not as text).
+fn line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
+        return text;
+    }
+    Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// The index of `name` among a data set's distinct private creators, added if new.
+fn intern(creators: &mut Vec<String>, name: &str) -> usize {
+    // Private elements come in blocks: the creator of the last one is the likeliest.
+    if creators.last().is_some_and(|c| c == name) {
+        return creators.len() - 1;
+    }
+    match creators.iter().position(|c| c == name) {
+        Some(index) => index,
+        None => {
+            creators.push(name.to_owned());
+            creators.len() - 1
+        }
+    }
+}
+
 /// An element's local name (any namespace prefix dropped).
+#[inline]
 fn local<'e>(e: &'e BytesStart<'_>) -> &'e str {
-    e.local_name().into_inner()
+    let name = e.name().into_inner();
+    match name.bytes().rposition(|b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
+}
+
+/// The tag and VR of a `DicomAttribute` whose attributes begin ` tag="gggggggg" vr="VR"`, the
+/// way dcmtk, Orthanc and this crate write them, read without the general attribute scan; with
+/// the creator when the only other attribute is ` privateCreator="…"` (without references).
+/// `None` sends the element through the general path.
+fn usual_header<'e>(e: &'e BytesStart<'_>) -> Option<(Tag, Vr, Option<&'e str>)> {
+    let attrs = e.attributes_raw();
+    let raw = attrs.as_bytes();
+    if raw.len() < 23
+        || !raw.starts_with(b" tag=\"")
+        || &raw[14..20] != b"\" vr=\""
+        || raw[22] != b'"'
+    {
+        return None;
+    }
+    let rest = &raw[23..];
+    // One more attribute at most: ` keyword="…"` (ignored) or ` privateCreator="…"`.
+    let last = |name: &[u8]| {
+        rest.strip_prefix(name)
+            .and_then(|v| v.strip_suffix(b"\""))
+            .filter(|v| {
+                !v.iter()
+                    .any(|b| matches!(b, b'"' | b'&' | b'\t' | b'\n' | b'\r'))
+            })
+    };
+    let creator = if rest.is_empty() || last(b" keyword=\"").is_some() {
+        None
+    } else if let Some(value) = last(b" privateCreator=\"") {
+        Some(&attrs[raw.len() - 1 - value.len()..raw.len() - 1])
+    } else {
+        return None;
+    };
+    let mut tag = 0u32;
+    for &b in &raw[6..14] {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'F' => b - b'A' + 10,
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        tag = (tag << 4) | u32::from(digit);
+    }
+    let vr = std::str::from_utf8(&raw[20..22]).ok()?.parse().ok()?;
+    Some((Tag(tag), vr, creator))
+}
+
+/// Up to 19 ASCII digits as a number.
+fn small_decimal(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + usize::from(b - b'0'))
+    })
 }
 
 /// An element's attributes as (local name, unescaped value).
+///
+/// A direct scan of the start tag's attribute text, lighter than quick-xml's attribute
+/// iterator: every name must be followed by `=` and a quoted value.
 fn attributes<'e>(
     e: &'e BytesStart<'_>,
 ) -> impl Iterator<Item = Result<(&'e str, Cow<'e, str>), String>> {
-    let mut attrs = e.attributes();
-    attrs.with_checks(false);
-    attrs.map(|attr| {
-        let attr = attr.map_err(|err| format!("malformed attribute: {err}"))?;
-        let key = attr.key.local_name().into_inner();
-        Ok((key, attribute_value(attr.value)?))
+    let raw = e.attributes_raw();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let bytes = raw.as_bytes();
+        while at < bytes.len() && is_xml_space(bytes[at]) {
+            at += 1;
+        }
+        if at == bytes.len() || &raw[at..] == "/" {
+            return None;
+        }
+        let start = at;
+        let parsed = scan_attribute(bytes, start);
+        let Some((name_end, value_start, value_end)) = parsed else {
+            at = bytes.len();
+            return Some(Err(format!(
+                "malformed attribute {:?}",
+                shorten(&raw[start..])
+            )));
+        };
+        at = value_end + 1;
+        let name = &raw[start..name_end];
+        let local = match name.bytes().rposition(|b| b == b':') {
+            Some(colon) => &name[colon + 1..],
+            None => name,
+        };
+        let value = &raw[value_start..value_end];
+        Some(attribute_value(Cow::Borrowed(value)).map(|value| (local, value)))
     })
+}
+
+/// One `name = "value"` from `start`: the end of the name and the bounds of the value.
+fn scan_attribute(bytes: &[u8], start: usize) -> Option<(usize, usize, usize)> {
+    let mut i = start;
+    while i < bytes.len() && bytes[i] != b'=' && !is_xml_space(bytes[i]) {
+        i += 1;
+    }
+    let name_end = i;
+    while i < bytes.len() && is_xml_space(bytes[i]) {
+        i += 1;
+    }
+    if name_end == start || bytes.get(i) != Some(&b'=') {
+        return None;
+    }
+    i += 1;
+    while i < bytes.len() && is_xml_space(bytes[i]) {
+        i += 1;
+    }
+    let quote = *bytes.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
+    let value_start = i + 1;
+    let len = memchr::memchr(quote, &bytes[value_start..])?;
+    Some((name_end, value_start, value_start + len))
+}
+
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 fn shorten(text: &str) -> &str {
@@ -635,5 +812,41 @@ fn shorten(text: &str) -> &str {
     match trimmed.char_indices().nth(40) {
         Some((i, _)) => &trimmed[..i],
         None => trimmed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(content: &str) -> Vec<Result<(String, String), String>> {
+        let name_len = content.find(' ').unwrap_or(content.len());
+        let e = BytesStart::from_content(content, name_len);
+        attributes(&e)
+            .map(|a| a.map(|(k, v)| (k.to_owned(), v.into_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn scans_attributes() {
+        let ok = |k: &str, v: &str| Ok((k.to_owned(), v.to_owned()));
+        assert_eq!(
+            scan(
+                "DicomAttribute tag='00100010'  vr = \"PN\"\n xml:space=\"preserve\" x=\"a&amp;b\""
+            ),
+            [
+                ok("tag", "00100010"),
+                ok("vr", "PN"),
+                ok("space", "preserve"),
+                ok("x", "a&b")
+            ]
+        );
+        assert_eq!(scan("BulkData uri=\"u\"/"), [ok("uri", "u")]);
+        assert!(scan("Value number=1").iter().all(Result::is_err));
+        assert!(scan("Value number").iter().all(Result::is_err));
+        assert!(scan("Value number=\"1").iter().all(Result::is_err));
+        assert!(scan("Value =\"1\"").iter().all(Result::is_err));
+        assert!(scan("Value x=\"&lol;\"").iter().all(Result::is_err));
+        assert!(scan("Value").is_empty());
     }
 }

@@ -23,8 +23,8 @@ pub(super) struct OpenAttribute {
     pub(super) tag: Tag,
     /// The VR, given or looked up.
     pub(super) vr: Vr,
-    /// The `privateCreator` attribute.
-    pub(super) creator: Option<String>,
+    /// The `privateCreator` attribute, as an index into its data set's distinct creators.
+    pub(super) creator: Option<usize>,
     values: Option<Gathered>,
 }
 
@@ -40,7 +40,7 @@ enum Gathered {
 
 impl OpenAttribute {
     /// An attribute with no value yet.
-    pub(super) fn new(tag: Tag, vr: Vr, creator: Option<String>) -> OpenAttribute {
+    pub(super) fn new(tag: Tag, vr: Vr, creator: Option<usize>) -> OpenAttribute {
         OpenAttribute {
             tag,
             vr,
@@ -72,19 +72,25 @@ impl OpenAttribute {
         let vr = self.vr;
         let kind = vr.kind();
         let holds_items = matches!(self.values, Some(Gathered::Items(_)));
-        if text.is_none() && !strict && (kind == ValueKind::Sequence || holds_items) {
+        if text.is_none() && (kind == ValueKind::Sequence || holds_items) {
             // Orthanc writes an empty `<Value number="1"/>` between the items of a sequence;
             // it carries nothing.
+            if strict {
+                return Err(format!(
+                    "an empty <Value> in a {vr} attribute (Orthanc writes these between \
+                     sequence items; only the lenient mode ignores them)"
+                ));
+            }
             return Ok(());
         }
         let values = match (&mut self.values, kind) {
-            (slot @ None, ValueKind::Text) => slot.insert(Gathered::Strings(Vec::new())),
+            (slot @ None, ValueKind::Text) => slot.insert(Gathered::Strings(Vec::with_capacity(1))),
             (slot @ None, ValueKind::DecimalText | ValueKind::Integer | ValueKind::Float) => {
-                slot.insert(Gathered::Numbers(Vec::new()))
+                slot.insert(Gathered::Numbers(Vec::with_capacity(1)))
             }
-            (slot @ None, ValueKind::Tag) => slot.insert(Gathered::Tags(Vec::new())),
+            (slot @ None, ValueKind::Tag) => slot.insert(Gathered::Tags(Vec::with_capacity(1))),
             (slot @ None, ValueKind::PersonName) if !strict => {
-                slot.insert(Gathered::Names(Vec::new()))
+                slot.insert(Gathered::Names(Vec::with_capacity(1)))
             }
             (None, _) => {
                 return Err(format!(
@@ -125,7 +131,10 @@ impl OpenAttribute {
                 expected_children(self.vr)
             ));
         }
-        match self.values.get_or_insert(Gathered::Names(Vec::new())) {
+        match self
+            .values
+            .get_or_insert_with(|| Gathered::Names(Vec::with_capacity(1)))
+        {
             Gathered::Names(v) => put(v, number, name),
             _ => Err(mixed("<PersonName>")),
         }
