@@ -159,15 +159,14 @@ where
     F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
 {
     fn run(self: Box<Self>, connection: &Connection) -> Box<dyn Reply> {
-        let result = match connection.execute_batch("SAVEPOINT call") {
+        let result = match execute(connection, "SAVEPOINT call") {
             Ok(()) => {
                 let result = (self.run)(connection);
-                let end = if result.is_ok() {
-                    "RELEASE call"
-                } else {
-                    "ROLLBACK TO call; RELEASE call"
-                };
-                match connection.execute_batch(end) {
+                let mut end = Ok(());
+                if result.is_err() {
+                    end = execute(connection, "ROLLBACK TO call");
+                }
+                match end.and_then(|()| execute(connection, "RELEASE call")) {
                     Ok(()) => result,
                     Err(error) => Err(error.into()),
                 }
@@ -189,6 +188,11 @@ impl<T: Send + 'static> Reply for Answer<T> {
     fn send(self: Box<Self>, commit: Result<(), Error>) {
         let _ = self.reply.send(commit.and(self.result));
     }
+}
+
+/// Run a statement without parameters, prepared once per connection.
+fn execute(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// A copy of an SQLite error for every caller of a failed commit.
@@ -216,7 +220,7 @@ fn writer(connection: Connection, commands: mpsc::Receiver<Box<dyn Command>>, ma
                 Err(_) => break,
             }
         }
-        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = execute(&connection, "BEGIN IMMEDIATE") {
             for command in batch.drain(..) {
                 command.fail(copy_error(&error));
             }
@@ -226,14 +230,14 @@ fn writer(connection: Connection, commands: mpsc::Receiver<Box<dyn Command>>, ma
             .drain(..)
             .map(|command| command.run(&connection))
             .collect();
-        match connection.execute_batch("COMMIT") {
+        match execute(&connection, "COMMIT") {
             Ok(()) => {
                 for reply in replies {
                     reply.send(Ok(()));
                 }
             }
             Err(error) => {
-                let _ = connection.execute_batch("ROLLBACK");
+                let _ = execute(&connection, "ROLLBACK");
                 for reply in replies {
                     reply.send(Err(copy_error(&error)));
                 }
