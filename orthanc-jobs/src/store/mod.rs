@@ -1,37 +1,6 @@
 //! Persistence: the [`Store`] trait, and its in-memory and SQLite implementations.
 //!
-//! # The contract
-//!
-//! The store, not the engine, is the source of truth. Every state change and every finished
-//! step goes through it, and every action is applied by the store itself through the pure
-//! table in [`crate::state`], atomically (check the state and change it in one transaction).
-//! So any number of engines and handles, in any number of processes, can share one store.
-//!
-//! - **Claims.** [`Store::claim`] moves the best `Pending` jobs (higher priority first, then
-//!   submission order) to `Running`, owned by the claiming engine until a lease deadline. In
-//!   PostgreSQL this is one statement:
-//!   `UPDATE jobs SET state = 'Running', owner = $1, lease_until = $2 WHERE id IN
-//!   (SELECT id FROM jobs WHERE state = 'Pending' ORDER BY priority DESC, seq LIMIT $3
-//!   FOR UPDATE SKIP LOCKED) RETURNING ...`: engines on several machines never claim the same
-//!   job and never wait on each other.
-//! - **Leases and heartbeats.** A running engine calls [`Store::heartbeat`] regularly to extend
-//!   the leases of the jobs it holds. [`Store::recover`] with
-//!   [`Recovery::ExpiredLeases`] gives back to `Pending` the jobs of an engine that stopped
-//!   sending heartbeats (it crashed); any engine may call it.
-//! - **Fencing.** [`Store::report_step`] carries the owner. If the job is no longer held by
-//!   that owner (its lease expired and someone else took it), the report is refused with
-//!   [`Error::LeaseLost`] and the engine drops its copy: a job's saved state only ever moves
-//!   forward under one owner at a time.
-//! - **Control from anywhere.** [`Store::act`] applies pause, resume, cancel and resubmit.
-//!   On a running job, pause and cancel are left as a request; the owner sees it in the reply to
-//!   its next [`Store::report_step`] (between steps, applied in the same transaction by
-//!   [`crate::state::settle`]) and, for a cancel, sooner through [`Store::requests`], which
-//!   it polls to fire the step's cancellation token.
-//! - **Batching.** [`Store::insert`] takes many jobs at once, and a store may group concurrent
-//!   calls into one transaction (the SQLite store commits all calls that arrive while a
-//!   transaction is being written in the next one). Replies are sent only after the commit.
-//!
-//! A later PostgreSQL store implements this same trait; the engine does not change.
+//! See [`Store`] for the contract every store keeps, and how a PostgreSQL store fits it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -200,7 +169,46 @@ pub struct Wakeup {
     pub next_retry: Option<SystemTime>,
 }
 
-/// Where jobs live. See the [module documentation](self) for the contract.
+/// Where jobs live.
+///
+/// # The contract
+///
+/// The store, not the engine, is the source of truth. Every state change and every finished
+/// step goes through it, and every action is applied by the store itself through the pure
+/// table in [`crate::state`], atomically (check the state and change it in one transaction).
+/// So any number of engines and handles, in any number of processes, can share one store.
+///
+/// - **Claims.** [`Store::claim`] moves the best `Pending` jobs (higher priority first, then
+///   submission order) to `Running`, owned by the claiming engine until a lease deadline. In
+///   PostgreSQL this is one statement:
+///   `UPDATE jobs SET state = 'Running', owner = $1, lease_until = $2 WHERE id IN
+///   (SELECT id FROM jobs WHERE state = 'Pending' ORDER BY priority DESC, seq LIMIT $3
+///   FOR UPDATE SKIP LOCKED) RETURNING ...`: engines on several machines never claim the same
+///   job and never wait on each other.
+/// - **Leases and heartbeats.** A running engine calls [`Store::heartbeat`] regularly to extend
+///   the leases of the jobs it holds. [`Store::recover`] with
+///   [`Recovery::ExpiredLeases`] gives back to `Pending` the jobs of an engine that stopped
+///   sending heartbeats (it crashed); any engine may call it.
+/// - **Fencing.** [`Store::report_step`] carries the owner. If the job is no longer held by
+///   that owner (its lease expired and someone else took it), the report is refused with
+///   [`Error::LeaseLost`] and the engine drops its copy: a job's saved state only ever moves
+///   forward under one owner at a time.
+/// - **Control from anywhere.** [`Store::act`] applies pause, resume, cancel and resubmit.
+///   On a running job, pause and cancel are left as a request; the owner sees it in the reply to
+///   its next [`Store::report_step`] (between steps, applied in the same transaction by
+///   [`crate::state::settle`]) and, for a cancel, sooner through [`Store::requests`], which
+///   it polls to fire the step's cancellation token.
+/// - **Batching.** [`Store::insert`] takes many jobs at once, and a store may group concurrent
+///   calls into one transaction (the SQLite store commits all calls that arrive while a
+///   transaction is being written in the next one). Replies are sent only after the commit.
+///
+/// - **Time** is always passed in (`now`, lease and retry deadlines) from the engine's clock;
+///   a store never reads a clock, so simulated time drives it too.
+/// - **Wake-ups.** Engines poll the store (claims, requests, due retries) every
+///   `poll_interval`; work submitted through the same engine wakes it at once. A PostgreSQL
+///   store may add `LISTEN`/`NOTIFY` later as an optimisation; nothing depends on it.
+///
+/// A later PostgreSQL store implements this same trait; the engine does not change.
 pub trait Store: Send + Sync + 'static {
     /// Add jobs in state `Pending`, in the given order (their submission order).
     fn insert(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, ()>;
