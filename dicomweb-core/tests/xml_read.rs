@@ -86,12 +86,17 @@ fn person_name_components_and_groups() {
                  <NamePrefix>Rev.</NamePrefix><NameSuffix>B.A. M.Div.</NameSuffix></Alphabetic>
              </PersonName>
              <PersonName number="2">
-               <Alphabetic><FamilyName>Yamada</FamilyName><GivenName>Tarou</GivenName><MiddleName></MiddleName></Alphabetic>
+               <Alphabetic><FamilyName>Yamada</FamilyName><GivenName>Tarou</GivenName></Alphabetic>
                <Ideographic><FamilyName>山田</FamilyName><GivenName>太郎</GivenName></Ideographic>
                <Phonetic><FamilyName>やまだ</FamilyName><GivenName>たろう</GivenName></Phonetic>
              </PersonName>
              <PersonName number="4"><Ideographic><GivenName>太郎</GivenName></Ideographic></PersonName>
              <PersonName number="5"/>
+             <PersonName number="6">
+               <Alphabetic><FamilyName></FamilyName><GivenName/><MiddleName></MiddleName><NamePrefix></NamePrefix><NameSuffix></NameSuffix></Alphabetic>
+               <Phonetic><FamilyName></FamilyName></Phonetic>
+             </PersonName>
+             <PersonName number="7"><Alphabetic><FamilyName>Doe</FamilyName><GivenName>John</GivenName><MiddleName/></Alphabetic></PersonName>
            </DicomAttribute>"#,
     );
     let Value::PersonNames(names) = &ds.get(Tag(0x0010_0010)).unwrap().value else {
@@ -111,7 +116,12 @@ fn person_name_components_and_groups() {
     assert_eq!(names[2], None);
     assert_eq!(names[3].as_ref().unwrap().to_dicom_string(), "=^太郎");
     assert_eq!(names[4], None);
-    assert_eq!(names.len(), 5);
+    // Components written empty count (Orthanc writes "^^^^" this way); left out, they do not.
+    let orthanc = names[5].as_ref().unwrap();
+    assert_eq!(orthanc.alphabetic.as_deref(), Some("^^^^"));
+    assert_eq!(orthanc.phonetic.as_deref(), Some(""));
+    assert_eq!(names[6], Some(PersonName::alphabetic("Doe^John^")));
+    assert_eq!(names.len(), 7);
 }
 
 #[test]

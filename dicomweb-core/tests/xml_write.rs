@@ -240,8 +240,31 @@ fn person_names_become_components() {
     ), "{out}");
     assert!(out.contains(
         "<Alphabetic>\n<FamilyName>Adams</FamilyName>\n<GivenName>John Robert Quincy</GivenName>\n\
-         <NamePrefix>Rev.</NamePrefix>\n<NameSuffix>B.A. M.Div.</NameSuffix>\n</Alphabetic>"
+         <MiddleName></MiddleName>\n<NamePrefix>Rev.</NamePrefix>\n<NameSuffix>B.A. M.Div.</NameSuffix>\n</Alphabetic>"
     ), "{out}");
+}
+
+#[test]
+fn empty_components_and_groups_survive() {
+    // Orthanc's JSON has "^^^^" and "" groups; XML keeps them as empty components.
+    let name = PersonName {
+        alphabetic: Some("^^^^".into()),
+        ideographic: None,
+        phonetic: Some(String::new()),
+    };
+    let mut ds = DataSet::new();
+    ds.insert(Tag(0x0008_0090), Element::person_name(name));
+    ds.insert(
+        Tag(0x0010_0010),
+        Element::person_name(PersonName::alphabetic("Doe^John^")),
+    );
+    let out = text(&ds);
+    assert!(out.contains(
+        "<Alphabetic>\n<FamilyName></FamilyName>\n<GivenName></GivenName>\n<MiddleName></MiddleName>\n\
+         <NamePrefix></NamePrefix>\n<NameSuffix></NameSuffix>\n</Alphabetic>\n\
+         <Phonetic>\n<FamilyName></FamilyName>\n</Phonetic>\n"
+    ), "{out}");
+    assert_eq!(round_trip(&ds), ds);
 }
 
 #[test]

@@ -24,7 +24,9 @@
 //! It understands `DicomAttribute` (`tag`, `vr`, `keyword`, `privateCreator`), `Value number=`
 //! (out of order and with gaps, a gap or an empty `Value` being an empty value), `PersonName`
 //! with its component groups, `Item`, `InlineBinary` and `BulkData` (`uri`, `uuid`, and the
-//! `URI` spelling Orthanc writes).
+//! `URI` spelling Orthanc writes). A group's components are joined with `^` up to the last
+//! component element present: components left out at the end add nothing (`Doe^John`, as
+//! dcmtk writes it), components written empty are kept (`^^^^`, as Orthanc writes it).
 //!
 //! Private data elements written the way dcmtk and dcm4che write them, `gggg00ee` with a
 //! `privateCreator`, are placed in the block their creator reserves in the same data set
@@ -40,7 +42,8 @@
 //!
 //! [`write()`] produces UTF-8 with the namespace and `xml:space="preserve"` the standard asks
 //! for, keywords from the data dictionary, and private data elements in the `gggg00ee` +
-//! `privateCreator` form whenever the data set holds their creator. A BulkDataURI of the form
+//! `privateCreator` form whenever the data set holds their creator, and every component of a
+//! person name group, empty ones included. A BulkDataURI of the form
 //! `urn:uuid:…` is written as `BulkData uuid=`, which the reader turns back into the same URI.
 //!
 //! # What the XML cannot carry

@@ -411,12 +411,18 @@ impl<'a, 'o> Parser<'a, 'o> {
                     continue;
                 }
             };
-            *slot = if empty { None } else { self.name_group()? };
+            *slot = Some(if empty {
+                String::new()
+            } else {
+                self.name_group()?
+            });
         }
     }
 
-    /// One component group, as its `^`-joined text without trailing empty components.
-    fn name_group(&mut self) -> Result<Option<String>, Error> {
+    /// One component group, as its `^`-joined text up to the last component element present
+    /// (a component left out at the end adds no `^`; one written empty does, as Orthanc
+    /// writes `^^^^`).
+    fn name_group(&mut self) -> Result<String, Error> {
         let mut parts: [Option<Cow<'a, str>>; 5] = Default::default();
         loop {
             let (e, empty) = match self.next()? {
@@ -429,8 +435,8 @@ impl<'a, 'o> Parser<'a, 'o> {
                 }
             };
             match COMPONENTS.iter().position(|c| *c == local(&e)) {
-                Some(index) if !empty => parts[index] = Some(self.text()?),
-                Some(_) => {}
+                Some(index) if empty => parts[index] = Some(Cow::Borrowed("")),
+                Some(index) => parts[index] = Some(self.text()?),
                 None => self.unknown(
                     &e,
                     empty,
@@ -438,19 +444,16 @@ impl<'a, 'o> Parser<'a, 'o> {
                 )?,
             }
         }
-        let used = parts
-            .iter()
-            .rposition(|p| p.as_deref().is_some_and(|s| !s.is_empty()));
-        Ok(used.map(|last| {
-            let mut group = String::new();
+        let mut group = String::new();
+        if let Some(last) = parts.iter().rposition(Option::is_some) {
             for (i, part) in parts[..=last].iter().enumerate() {
                 if i > 0 {
                     group.push('^');
                 }
                 group.push_str(part.as_deref().unwrap_or(""));
             }
-            group
-        }))
+        }
+        Ok(group)
     }
 
     /// The text content of the element just opened, up to its end tag.

@@ -188,23 +188,21 @@ fn person_name(number: usize, name: Option<&PersonName>, out: &mut Vec<u8>) {
             n.phonetic.as_deref(),
         ]
     });
-    let has_content = |g: &Option<&str>| g.is_some_and(|g| g.split('^').any(|c| !c.is_empty()));
-    if !groups.iter().any(has_content) {
+    if groups.iter().all(Option::is_none) {
         out.extend_from_slice(b"\"/>\n");
         return;
     }
     out.extend_from_slice(b"\">\n");
     for (group, label) in groups.iter().zip(["Alphabetic", "Ideographic", "Phonetic"]) {
-        let Some(group) = group.filter(|_| has_content(group)) else {
+        let Some(group) = group else {
             continue;
         };
         out.push(b'<');
         out.extend_from_slice(label.as_bytes());
         out.extend_from_slice(b">\n");
+        // Every component the text has, empty ones included, so that `^^^^` and
+        // `Doe^John^` come back as they were.
         for (component, part) in COMPONENTS.iter().zip(group.splitn(5, '^')) {
-            if part.is_empty() {
-                continue;
-            }
             out.push(b'<');
             out.extend_from_slice(component.as_bytes());
             out.push(b'>');
