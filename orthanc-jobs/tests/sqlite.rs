@@ -368,3 +368,51 @@ async fn sqlite_history_is_bounded_and_order_kept() {
     assert_eq!(kept, [ids[0], ids[2], ids[4], ids[5]]);
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_engines_on_one_database_run_each_step_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let probe = Arc::new(Probe::default());
+    let mut config = fast_config();
+    config
+        .concurrent_jobs(3)
+        .history_size(100)
+        .recovery(orthanc_jobs::Recovery::ExpiredLeases);
+    let first = Engine::start(
+        Arc::new(SqliteStore::open(&db).unwrap()),
+        registry(&probe),
+        config.clone(),
+    )
+    .await
+    .unwrap();
+    let second = Engine::start(
+        Arc::new(SqliteStore::open(&db).unwrap()),
+        registry(&probe),
+        config,
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let engine = if i % 2 == 0 { &first } else { &second };
+        ids.push(
+            engine
+                .submit(Steps::new(&format!("j{i}"), 3, 2, &probe), 0)
+                .await
+                .unwrap(),
+        );
+    }
+    for id in &ids {
+        assert_eq!(first.wait(*id).await.unwrap().state, JobState::Success);
+    }
+    let mut log = probe.log();
+    assert_eq!(log.len(), 120, "every step of every job, once");
+    log.sort();
+    log.dedup();
+    assert_eq!(log.len(), 120);
+    // Both engines did some of the work.
+    assert!(first.counters().claimed > 0 && second.counters().claimed > 0);
+    first.shutdown().await;
+    second.shutdown().await;
+}
