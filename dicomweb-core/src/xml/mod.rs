@@ -56,6 +56,7 @@
 mod input;
 mod private;
 mod reader;
+mod scan;
 mod text;
 mod values;
 mod writer;
