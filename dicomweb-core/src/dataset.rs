@@ -179,7 +179,10 @@ mod tests {
         item.insert(Tag(0x0008_1150), Element::string(Vr::UI, "1.2.3"));
         let mut ds = DataSet::new();
         ds.insert(Tag(0x0020_000D), Element::string(Vr::UI, "1.2.3.4\0"));
-        ds.insert(Tag(0x0008_1140), Element::sequence(vec![item.clone(), item]));
+        ds.insert(
+            Tag(0x0008_1140),
+            Element::sequence(vec![item.clone(), item]),
+        );
         ds.insert(Tag(0x0008_0005), Element::string(Vr::CS, "ISO_IR 100"));
         let tags: Vec<u32> = ds.iter().map(|(t, _)| t.0).collect();
         assert_eq!(tags, [0x0008_0005, 0x0008_1140, 0x0020_000D]);

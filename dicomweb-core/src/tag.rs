@@ -140,7 +140,15 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for text in ["", "0010001", "001000100", "g0100010", "(0010;0010)", "(10,10)", "+0100010"] {
+        for text in [
+            "",
+            "0010001",
+            "001000100",
+            "g0100010",
+            "(0010;0010)",
+            "(10,10)",
+            "+0100010",
+        ] {
             let err = text.parse::<Tag>().unwrap_err();
             assert!(err.to_string().contains("tag"), "{err}");
         }
@@ -151,7 +159,10 @@ mod tests {
         let element = Tag::new(0x0009, 0x1002);
         assert!(element.is_private());
         assert!(!element.is_private_creator());
-        assert_eq!(element.private_creator_tag(), Some(Tag::new(0x0009, 0x0010)));
+        assert_eq!(
+            element.private_creator_tag(),
+            Some(Tag::new(0x0009, 0x0010))
+        );
         assert!(Tag::new(0x0009, 0x0010).is_private_creator());
         assert_eq!(Tag::new(0x0010, 0x1002).private_creator_tag(), None);
     }

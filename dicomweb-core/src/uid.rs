@@ -116,7 +116,13 @@ mod tests {
 
     #[test]
     fn accepts_real_uids() {
-        for text in ["1.2.840.10008.5.1.4.1.1.2", "2.25.0", "0", "1.2.3\0", "1.02"] {
+        for text in [
+            "1.2.840.10008.5.1.4.1.1.2",
+            "2.25.0",
+            "0",
+            "1.2.3\0",
+            "1.02",
+        ] {
             assert!(Uid::new(text).is_ok(), "{text:?}");
         }
         let longest = format!("1.{}", "2".repeat(62));
@@ -125,7 +131,9 @@ mod tests {
 
     #[test]
     fn rejects_what_could_change_a_path() {
-        for text in ["", "1..2", ".1", "1.", "1.2/3", "../1", "1.2?x=1", "1.2 ", "1.2%2F3"] {
+        for text in [
+            "", "1..2", ".1", "1.", "1.2/3", "../1", "1.2?x=1", "1.2 ", "1.2%2F3",
+        ] {
             let err = Uid::new(text).unwrap_err();
             assert!(err.to_string().contains("UID"), "{err}");
         }

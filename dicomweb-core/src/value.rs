@@ -105,7 +105,10 @@ impl PersonName {
     /// The Part 10 form: groups joined by `=`, trailing empty groups left out.
     pub fn to_dicom_string(&self) -> String {
         let groups = [&self.alphabetic, &self.ideographic, &self.phonetic];
-        let used = groups.iter().rposition(|g| g.is_some()).map_or(0, |i| i + 1);
+        let used = groups
+            .iter()
+            .rposition(|g| g.is_some())
+            .map_or(0, |i| i + 1);
         groups[..used]
             .iter()
             .map(|g| g.as_deref().unwrap_or(""))
