@@ -300,3 +300,39 @@ proptest! {
         let _ = xml::read(&bytes, &ReadOptions::default());
     }
 }
+
+/// 20,000 private elements, each with a creator of its own, spread over 84 groups: every one
+/// gets a block and a creator element, in time linear in their number.
+#[test]
+fn thousands_of_private_creators() {
+    let element = |group: u32, creator: u32| {
+        format!(
+            "<DicomAttribute tag=\"{group:04X}0001\" vr=\"LO\" privateCreator=\"C{creator}\">\
+             <Value number=\"1\">v{creator}</Value></DicomAttribute>"
+        )
+    };
+    let mut doc = String::from("<NativeDicomModel>");
+    for i in 0..20_000u32 {
+        doc.push_str(&element(0x0009 + 2 * (i / 240), i));
+    }
+    doc.push_str("</NativeDicomModel>");
+    let started = std::time::Instant::now();
+    let ds = xml::read(doc.as_bytes(), &ReadOptions::default()).unwrap();
+    assert_eq!(ds.len(), 40_000);
+    assert_eq!(ds.string(Tag(0x0009_0010)), Some("C0"));
+    assert_eq!(ds.string(Tag(0x0009_1001)), Some("v0"));
+    assert_eq!(ds.string(Tag(0x000B_00FF)), Some("C479"));
+    assert_eq!(ds.private_creator(Tag(0x000B_FF01)), Some("C479"));
+    let again = xml::read(&xml::write(&ds), &ReadOptions::strict()).unwrap();
+    assert_eq!(again, ds);
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+
+    // A 241st creator in one group has no block left.
+    let mut full = String::from("<NativeDicomModel>");
+    for i in 0..241u32 {
+        full.push_str(&element(0x0009, i));
+    }
+    full.push_str("</NativeDicomModel>");
+    let (_, message) = xml_error(xml::read(full.as_bytes(), &ReadOptions::default()));
+    assert!(message.contains("no free private block"), "{message}");
+}

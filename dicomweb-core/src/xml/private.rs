@@ -4,53 +4,52 @@
 //! `privateCreator` attribute naming the creator that reserves block `xx`; the reader maps it
 //! back into the block that creator holds in the same data set.
 
+use std::collections::HashMap;
+
 use crate::{DataSet, Element, Tag, Vr};
 
-/// The private creators of one data set: `(group, block, creator value)`.
+/// The private creators of one data set, as the writer needs them.
 pub(super) struct Creators<'d> {
-    entries: Vec<(u16, u8, &'d str)>,
+    /// The creator value at (group, block).
+    at: HashMap<(u16, u8), &'d str>,
+    /// The lowest block each (group, creator value) holds: the one a reader would choose.
+    lowest: HashMap<(u16, &'d str), u8>,
 }
 
 impl<'d> Creators<'d> {
     /// Collects the creator elements `(gggg,0010)`–`(gggg,00FF)` of a data set.
     pub(super) fn of(ds: &'d DataSet) -> Creators<'d> {
-        let entries = ds
-            .iter()
-            .filter(|(tag, _)| tag.is_private_creator())
-            .filter_map(|(tag, element)| {
-                let value = element.value.first_str()?;
-                Some((tag.group(), tag.element() as u8, trim(value)))
-            })
-            .collect();
-        Creators { entries }
-    }
-
-    /// The block a reader assigns to `creator` in `group`: the lowest one it reserves.
-    pub(super) fn block(&self, group: u16, creator: &str) -> Option<u8> {
-        let creator = trim(creator);
-        self.entries
-            .iter()
-            .filter(|(g, _, c)| *g == group && *c == creator)
-            .map(|(_, block, _)| *block)
-            .min()
+        let mut creators = Creators {
+            at: HashMap::new(),
+            lowest: HashMap::new(),
+        };
+        for (tag, element) in ds.iter().filter(|(tag, _)| tag.is_private_creator()) {
+            if let Some(value) = element.value.first_str() {
+                let (group, block) = (tag.group(), tag.element() as u8);
+                note(
+                    &mut creators.at,
+                    &mut creators.lowest,
+                    group,
+                    block,
+                    trim(value),
+                );
+            }
+        }
+        creators
     }
 
     /// For a private data element, the creator to write as `privateCreator`, and whether the
     /// tag may be written as `gggg00ee` (its block is the one the reader would pick again).
     pub(super) fn of_element(&self, tag: Tag) -> Option<(&'d str, bool)> {
-        let creator_tag = tag.private_creator_tag()?;
-        let block = creator_tag.element() as u8;
-        let creator = self
-            .entries
-            .iter()
-            .find(|(g, b, _)| *g == tag.group() && *b == block)?
-            .2;
-        Some((creator, self.block(tag.group(), creator) == Some(block)))
+        let block = tag.private_creator_tag()?.element() as u8;
+        let creator = *self.at.get(&(tag.group(), block))?;
+        let lowest = self.lowest.get(&(tag.group(), creator)).copied();
+        Some((creator, lowest == Some(block)))
     }
 
     /// Whether any creator was found.
     pub(super) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.at.is_empty()
     }
 }
 
@@ -89,37 +88,32 @@ pub(super) fn resolve(
     if full.is_empty() && pending.is_empty() {
         return Ok(());
     }
-    let name = |index: usize| trim(creators.get(index).map_or("", String::as_str));
+    let name = |index: usize| creator_name(creators, index);
+    // Every creator element, by (group, block), and the lowest block of each (group, creator).
+    // Hash maps keep hostile data sets (thousands of creators) linear.
+    let mut at: HashMap<(u16, u8), &str> = HashMap::new();
+    let mut lowest: HashMap<(u16, &str), u8> = HashMap::new();
+    for (tag, element) in elements.iter().filter(|(tag, _)| tag.is_private_creator()) {
+        if let Some(value) = element.value.first_str() {
+            note(
+                &mut at,
+                &mut lowest,
+                tag.group(),
+                tag.element() as u8,
+                trim(value),
+            );
+        }
+    }
     let mut added: Vec<(Tag, Element)> = Vec::new();
-    // Creator elements added here, as (group, block, index into `creators`).
-    let mut new_creators: Vec<(u16, u8, usize)> = Vec::new();
-    let known: Vec<(u16, u8, &str)> = elements
-        .iter()
-        .filter(|(tag, _)| tag.is_private_creator())
-        .filter_map(|(tag, element)| {
-            let value = element.value.first_str()?;
-            Some((tag.group(), tag.element() as u8, trim(value)))
-        })
-        .collect();
     for &(tag, creator) in full {
         let Some(creator_tag) = tag.private_creator_tag() else {
             continue;
         };
         let (group, block) = (tag.group(), creator_tag.element() as u8);
-        let present = known
-            .iter()
-            .find(|(g, b, _)| *g == group && *b == block)
-            .map(|(_, _, c)| *c)
-            .or_else(|| {
-                let new = new_creators
-                    .iter()
-                    .find(|(g, b, _)| *g == group && *b == block);
-                new.map(|(_, _, i)| name(*i))
-            });
-        match present {
+        match at.get(&(group, block)).copied() {
             None => {
                 added.push((creator_tag, Element::string(Vr::LO, name(creator))));
-                new_creators.push((group, block, creator));
+                note(&mut at, &mut lowest, group, block, name(creator));
             }
             Some(value) if value == name(creator) || !strict => {}
             Some(value) => {
@@ -131,42 +125,72 @@ pub(super) fn resolve(
             }
         }
     }
+    // Blocks in use, per group, computed when a group first needs a new block.
+    let mut used: HashMap<u16, [bool; 256]> = HashMap::new();
+    // Private elements come in runs of one creator: remember the last answer.
+    let mut last: Option<(u16, usize, u8)> = None;
     for item in pending {
         let group = item.written.group();
+        let low = item.written.element() & 0x00FF;
+        if let Some((g, c, block)) = last {
+            if g == group && c == item.creator {
+                added.push((Tag::new(group, (u16::from(block) << 8) | low), item.element));
+                continue;
+            }
+        }
         let wanted = name(item.creator);
-        let old = known.iter().filter(|(g, _, c)| *g == group && *c == wanted);
-        let new = new_creators
-            .iter()
-            .filter(|(g, _, i)| *g == group && name(*i) == wanted);
-        let found = old.map(|(_, b, _)| *b).chain(new.map(|(_, b, _)| *b)).min();
-        let block = match found {
+        let block = match lowest.get(&(group, wanted)).copied() {
             Some(block) => block,
             None => {
-                let block = free_block(group, elements.iter().chain(&added)).ok_or_else(|| {
-                    format!(
-                        "no free private block in group {group:04X} for the element written as \
-                         {:?}",
-                        item.written
-                    )
-                })?;
+                let taken = used
+                    .entry(group)
+                    .or_insert_with(|| used_blocks(group, elements.iter().chain(&added)));
+                let block = (0x10..=0xFFu8)
+                    .find(|&b| !taken[usize::from(b)])
+                    .ok_or_else(|| {
+                        format!(
+                            "no free private block in group {group:04X} for the element \
+                             written as {:?}",
+                            item.written
+                        )
+                    })?;
+                taken[usize::from(block)] = true;
                 added.push((
                     Tag::new(group, u16::from(block)),
                     Element::string(Vr::LO, wanted),
                 ));
-                new_creators.push((group, block, item.creator));
+                note(&mut at, &mut lowest, group, block, wanted);
                 block
             }
         };
-        let low = item.written.element() & 0x00FF;
+        last = Some((group, item.creator, block));
         added.push((Tag::new(group, (u16::from(block) << 8) | low), item.element));
     }
-    drop(known);
+    drop((at, lowest));
     elements.extend(added);
     Ok(())
 }
 
-/// The lowest block of `group` with neither a creator nor an element in it.
-fn free_block<'e>(group: u16, elements: impl Iterator<Item = &'e (Tag, Element)>) -> Option<u8> {
+/// A creator by its index, without padding.
+fn creator_name(creators: &[String], index: usize) -> &str {
+    trim(creators.get(index).map_or("", String::as_str))
+}
+
+/// Records a creator element at (group, block).
+fn note<'s>(
+    at: &mut HashMap<(u16, u8), &'s str>,
+    lowest: &mut HashMap<(u16, &'s str), u8>,
+    group: u16,
+    block: u8,
+    value: &'s str,
+) {
+    at.insert((group, block), value);
+    let low = lowest.entry((group, value)).or_insert(block);
+    *low = (*low).min(block);
+}
+
+/// The blocks of `group` that hold a creator or an element.
+fn used_blocks<'e>(group: u16, elements: impl Iterator<Item = &'e (Tag, Element)>) -> [bool; 256] {
     let mut used = [false; 256];
     for (tag, _) in elements.filter(|(tag, _)| tag.group() == group) {
         let element = tag.element();
@@ -176,7 +200,7 @@ fn free_block<'e>(group: u16, elements: impl Iterator<Item = &'e (Tag, Element)>
             used[usize::from(element >> 8)] = true;
         }
     }
-    (0x10..=0xFF).find(|&b| !used[usize::from(b)])
+    used
 }
 
 #[cfg(test)]

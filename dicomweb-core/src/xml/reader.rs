@@ -9,7 +9,7 @@ use quick_xml::reader::Reader;
 use super::input;
 use super::private::{self, Pending};
 use super::scan::{
-    attributes, intern, is_xml_space, line_ends, local, shorten, small_decimal, usual_header,
+    Creators, attributes, is_xml_space, line_ends, local, shorten, small_decimal, usual_header,
 };
 use super::text::resolve_reference;
 use super::values::OpenAttribute;
@@ -58,7 +58,7 @@ struct Level {
     /// Private elements read with their full tag and a `privateCreator`.
     full_private: Vec<(Tag, usize)>,
     /// The distinct `privateCreator` values read in this data set.
-    creators: Vec<String>,
+    creators: Creators,
     /// This item's `number` (1-based; 0 for the root).
     number: usize,
     /// The attribute whose start tag was read and whose end tag was not.
@@ -182,7 +182,7 @@ impl<'a, 'o> Parser<'a, 'o> {
         }
         if let Some((tag, vr, creator)) = usual_header(e) {
             let level = self.top()?;
-            let creator = creator.map(|name| intern(&mut level.creators, name));
+            let creator = creator.map(|name| level.creators.intern(name));
             level.open = Some(OpenAttribute::new(tag, vr, creator));
             return Ok(());
         }
@@ -226,7 +226,7 @@ impl<'a, 'o> Parser<'a, 'o> {
             None => dictionary::vr(tag).unwrap_or(Vr::UN),
         };
         let level = self.top()?;
-        let creator = creator.map(|name| intern(&mut level.creators, &name));
+        let creator = creator.map(|name| level.creators.intern(&name));
         level.open = Some(OpenAttribute::new(tag, vr, creator));
         Ok(())
     }
@@ -333,6 +333,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                 let name = self
                     .top()?
                     .creators
+                    .names()
                     .get(creator)
                     .cloned()
                     .unwrap_or_default();
@@ -372,7 +373,7 @@ impl<'a, 'o> Parser<'a, 'o> {
         let strict = self.options.strict;
         if let Err(message) = private::resolve(
             &mut elements,
-            &level.creators,
+            level.creators.names(),
             &level.full_private,
             level.pending,
             strict,
@@ -380,9 +381,12 @@ impl<'a, 'o> Parser<'a, 'o> {
             return Err(fail(self, message));
         }
         if elements.windows(2).any(|w| w[0].0 >= w[1].0) {
-            elements.sort_by_key(|(tag, _)| *tag);
-            if let Some(w) = elements.windows(2).find(|w| w[0].0 == w[1].0) {
-                let message = format!("DicomAttribute {:?} appears twice", w[0].0);
+            // Out of order (private elements placed last, or a document not in tag order):
+            // look for a tag given twice; the data set sorts the elements itself.
+            let mut tags: Vec<Tag> = elements.iter().map(|(tag, _)| *tag).collect();
+            tags.sort_unstable();
+            if let Some(w) = tags.windows(2).find(|w| w[0] == w[1]) {
+                let message = format!("DicomAttribute {:?} appears twice", w[0]);
                 return Err(fail(self, message));
             }
         }

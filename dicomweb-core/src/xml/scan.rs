@@ -2,6 +2,7 @@
 //! `Value` headers, a light attribute scanner, and small text helpers for the reader.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use quick_xml::events::BytesStart;
 
@@ -17,18 +18,31 @@ pub(super) fn line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
-/// The index of `name` among a data set's distinct private creators, added if new.
-pub(super) fn intern(creators: &mut Vec<String>, name: &str) -> usize {
-    // Private elements come in blocks: the creator of the last one is the likeliest.
-    if creators.last().is_some_and(|c| c == name) {
-        return creators.len() - 1;
-    }
-    match creators.iter().position(|c| c == name) {
-        Some(index) => index,
-        None => {
-            creators.push(name.to_owned());
-            creators.len() - 1
+/// The distinct private creators of one data set, numbered in order of appearance.
+#[derive(Default)]
+pub(super) struct Creators {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Creators {
+    /// The number of `name`, added if new.
+    pub(super) fn intern(&mut self, name: &str) -> usize {
+        // Private elements come in blocks: the creator of the last one is the likeliest.
+        if self.names.last().is_some_and(|c| c == name) {
+            return self.names.len() - 1;
         }
+        if let Some(&number) = self.index.get(name) {
+            return number;
+        }
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    /// The creators, by number.
+    pub(super) fn names(&self) -> &[String] {
+        &self.names
     }
 }
 
@@ -83,8 +97,28 @@ pub(super) fn usual_header<'e>(e: &'e BytesStart<'_>) -> Option<(Tag, Vr, Option
         };
         tag = (tag << 4) | u32::from(digit);
     }
-    let vr = std::str::from_utf8(&raw[20..22]).ok()?.parse().ok()?;
+    let vr = vr_code(raw[20], raw[21])?;
     Some((Tag(tag), vr, creator))
+}
+
+/// Every VR by its two letters: `(first - 'A') * 26 + (second - 'A')`.
+const VR_CODES: [Option<Vr>; 26 * 26] = {
+    let mut table = [None; 26 * 26];
+    let mut i = 0;
+    while i < Vr::ALL.len() {
+        let code = Vr::ALL[i].as_str().as_bytes();
+        table[(code[0] - b'A') as usize * 26 + (code[1] - b'A') as usize] = Some(Vr::ALL[i]);
+        i += 1;
+    }
+    table
+};
+
+/// The VR spelled by two bytes, if they spell one.
+fn vr_code(first: u8, second: u8) -> Option<Vr> {
+    if !first.is_ascii_uppercase() || !second.is_ascii_uppercase() {
+        return None;
+    }
+    VR_CODES[usize::from(first - b'A') * 26 + usize::from(second - b'A')]
 }
 
 /// Up to 19 ASCII digits as a number.
@@ -179,6 +213,17 @@ mod tests {
         attributes(&e)
             .map(|a| a.map(|(k, v)| (k.to_owned(), v.into_owned())))
             .collect()
+    }
+
+    #[test]
+    fn vr_codes_match_the_vr_names() {
+        for &vr in Vr::ALL {
+            let code = vr.as_str().as_bytes();
+            assert_eq!(vr_code(code[0], code[1]), Some(vr));
+        }
+        assert_eq!(vr_code(b'X', b'X'), None);
+        assert_eq!(vr_code(b'p', b'n'), None);
+        assert_eq!(vr_code(b'"', b'A'), None);
     }
 
     #[test]
