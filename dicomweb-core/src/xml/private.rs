@@ -65,8 +65,8 @@ pub(super) struct Pending {
     pub(super) written: Tag,
     /// The `privateCreator` attribute, as an index into the data set's distinct creators.
     pub(super) creator: usize,
-    /// The element.
-    pub(super) element: Element,
+    /// Where the element waits, under its written tag, among the data set's elements.
+    pub(super) index: usize,
 }
 
 /// Completes the private elements of one data set, given as its elements in any order.
@@ -82,7 +82,7 @@ pub(super) fn resolve(
     elements: &mut Vec<(Tag, Element)>,
     creators: &[String],
     full: &[(Tag, usize)],
-    pending: Vec<Pending>,
+    pending: &[Pending],
     strict: bool,
 ) -> Result<(), String> {
     if full.is_empty() && pending.is_empty() {
@@ -93,7 +93,21 @@ pub(super) fn resolve(
     // Hash maps keep hostile data sets (thousands of creators) linear.
     let mut at: HashMap<(u16, u8), &str> = HashMap::new();
     let mut lowest: HashMap<(u16, &str), u8> = HashMap::new();
-    for (tag, element) in elements.iter().filter(|(tag, _)| tag.is_private_creator()) {
+    // Pending elements wait under their written tag `gggg00ee`, which looks like a creator's.
+    let mut waiting = vec![false; elements.len()];
+    for item in pending {
+        if let Some(flag) = waiting.get_mut(item.index) {
+            *flag = true;
+        }
+    }
+    let settled = || {
+        elements
+            .iter()
+            .zip(&waiting)
+            .filter(|(_, waiting)| !**waiting)
+            .map(|(element, _)| element)
+    };
+    for (tag, element) in settled().filter(|(tag, _)| tag.is_private_creator()) {
         if let Some(value) = element.value.first_str() {
             note(
                 &mut at,
@@ -127,6 +141,7 @@ pub(super) fn resolve(
     }
     // Blocks in use, per group, computed when a group first needs a new block.
     let mut used: HashMap<u16, [bool; 256]> = HashMap::new();
+    let mut placed: Vec<(&Pending, Tag)> = Vec::with_capacity(pending.len());
     // Private elements come in runs of one creator: remember the last answer.
     let mut last: Option<(u16, usize, u8)> = None;
     for item in pending {
@@ -134,7 +149,7 @@ pub(super) fn resolve(
         let low = item.written.element() & 0x00FF;
         if let Some((g, c, block)) = last {
             if g == group && c == item.creator {
-                added.push((Tag::new(group, (u16::from(block) << 8) | low), item.element));
+                placed.push((item, Tag::new(group, (u16::from(block) << 8) | low)));
                 continue;
             }
         }
@@ -142,9 +157,14 @@ pub(super) fn resolve(
         let block = match lowest.get(&(group, wanted)).copied() {
             Some(block) => block,
             None => {
-                let taken = used
-                    .entry(group)
-                    .or_insert_with(|| used_blocks(group, elements.iter().chain(&added)));
+                if !used.contains_key(&group) {
+                    let tags = settled()
+                        .map(|(tag, _)| *tag)
+                        .chain(added.iter().map(|(tag, _)| *tag));
+                    let blocks = used_blocks(group, tags.collect::<Vec<Tag>>());
+                    used.insert(group, blocks);
+                }
+                let taken = used.entry(group).or_insert([true; 256]);
                 let block = (0x10..=0xFFu8)
                     .find(|&b| !taken[usize::from(b)])
                     .ok_or_else(|| {
@@ -164,11 +184,28 @@ pub(super) fn resolve(
             }
         };
         last = Some((group, item.creator, block));
-        added.push((Tag::new(group, (u16::from(block) << 8) | low), item.element));
+        placed.push((item, Tag::new(group, (u16::from(block) << 8) | low)));
     }
     drop((at, lowest));
+    for (item, tag) in placed {
+        retag(elements, item, tag)?;
+    }
     elements.extend(added);
     Ok(())
+}
+
+/// Gives a pending element its final tag.
+fn retag(elements: &mut [(Tag, Element)], item: &Pending, tag: Tag) -> Result<(), String> {
+    match elements.get_mut(item.index) {
+        Some(slot) if slot.0 == item.written => {
+            slot.0 = tag;
+            Ok(())
+        }
+        _ => Err(format!(
+            "internal: lost the element written as {:?}",
+            item.written
+        )),
+    }
 }
 
 /// A creator by its index, without padding.
@@ -190,9 +227,9 @@ fn note<'s>(
 }
 
 /// The blocks of `group` that hold a creator or an element.
-fn used_blocks<'e>(group: u16, elements: impl Iterator<Item = &'e (Tag, Element)>) -> [bool; 256] {
+fn used_blocks(group: u16, tags: Vec<Tag>) -> [bool; 256] {
     let mut used = [false; 256];
-    for (tag, _) in elements.filter(|(tag, _)| tag.group() == group) {
+    for tag in tags.into_iter().filter(|tag| tag.group() == group) {
         let element = tag.element();
         if tag.is_private_creator() {
             used[usize::from(element)] = true;
@@ -211,11 +248,13 @@ mod tests {
         Element::string(Vr::LO, text)
     }
 
-    fn pending(written: u32, creator: usize, value: &str) -> Pending {
+    /// A pending element, waiting in `elements` under its written tag.
+    fn wait(elements: &mut Vec<(Tag, Element)>, written: u32, creator: usize, v: &str) -> Pending {
+        elements.push((Tag(written), lo(v)));
         Pending {
             written: Tag(written),
             creator,
-            element: lo(value),
+            index: elements.len() - 1,
         }
     }
 
@@ -233,16 +272,17 @@ mod tests {
             (Tag(0x0009_1000), lo("orphan in block 10")),
             (Tag(0x0009_0010), lo("ACME ")),
         ];
+        // (0009,0012) written for OTHER's block 12 element must not pass for a creator.
         let all = vec![
-            pending(0x0009_0001, 0, "a"),
-            pending(0x0009_0002, 1, "b"),
-            pending(0x0009_0003, 1, "c"),
+            wait(&mut elements, 0x0009_0001, 0, "a"),
+            wait(&mut elements, 0x0009_0012, 1, "b"),
+            wait(&mut elements, 0x0009_0003, 1, "c"),
         ];
-        resolve(&mut elements, &names(&["ACME", "OTHER"]), &[], all, true).unwrap();
+        resolve(&mut elements, &names(&["ACME", "OTHER"]), &[], &all, true).unwrap();
         let ds = data_set(elements);
         assert_eq!(ds.string(Tag(0x0009_1001)), Some("a"));
         assert_eq!(ds.string(Tag(0x0009_0011)), Some("OTHER"));
-        assert_eq!(ds.string(Tag(0x0009_1102)), Some("b"));
+        assert_eq!(ds.string(Tag(0x0009_1112)), Some("b"));
         assert_eq!(ds.string(Tag(0x0009_1103)), Some("c"));
         assert_eq!(ds.len(), 6);
     }
@@ -255,7 +295,7 @@ mod tests {
             &mut elements,
             &creators,
             &[(Tag(0x0011_1203), 0)],
-            Vec::new(),
+            &[],
             true,
         )
         .unwrap();
@@ -264,8 +304,8 @@ mod tests {
             Some("X")
         );
         let other = [(Tag(0x0011_1204), 1)];
-        assert!(resolve(&mut elements, &creators, &other, Vec::new(), true).is_err());
-        assert!(resolve(&mut elements, &creators, &other, Vec::new(), false).is_ok());
+        assert!(resolve(&mut elements, &creators, &other, &[], true).is_err());
+        assert!(resolve(&mut elements, &creators, &other, &[], false).is_ok());
     }
 
     #[test]
@@ -273,8 +313,8 @@ mod tests {
         let mut elements: Vec<(Tag, Element)> = (0x10..=0xFFu16)
             .map(|b| (Tag::new(0x0009, b), lo("TAKEN")))
             .collect();
-        let new = vec![pending(0x0009_0001, 0, "a")];
-        let err = resolve(&mut elements, &names(&["NEW"]), &[], new, false);
+        let new = vec![wait(&mut elements, 0x0009_0001, 0, "a")];
+        let err = resolve(&mut elements, &names(&["NEW"]), &[], &new, false);
         assert!(err.unwrap_err().contains("no free private block"));
     }
 

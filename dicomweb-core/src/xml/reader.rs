@@ -319,11 +319,15 @@ impl<'a, 'o> Parser<'a, 'o> {
         let element = open.finish();
         match creator {
             Some(creator) if tag.is_private() && tag.element() & 0xFF00 == 0 => {
-                self.top()?.pending.push(Pending {
+                // In place among the others, under its written tag until the end of the
+                // data set gives it its block.
+                let level = self.top()?;
+                level.pending.push(Pending {
                     written: tag,
                     creator,
-                    element,
+                    index: level.elements.len(),
                 });
+                level.elements.push((tag, element));
                 return Ok(());
             }
             Some(creator) if tag.private_creator_tag().is_some() => {
@@ -375,7 +379,7 @@ impl<'a, 'o> Parser<'a, 'o> {
             &mut elements,
             level.creators.names(),
             &level.full_private,
-            level.pending,
+            &level.pending,
             strict,
         ) {
             return Err(fail(self, message));
