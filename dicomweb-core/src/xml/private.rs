@@ -5,6 +5,7 @@
 //! back into the block that creator holds in the same data set.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::{DataSet, Element, Tag, Vr};
 
@@ -157,14 +158,16 @@ pub(super) fn resolve(
         let block = match lowest.get(&(group, wanted)).copied() {
             Some(block) => block,
             None => {
-                if !used.contains_key(&group) {
-                    let tags = settled()
-                        .map(|(tag, _)| *tag)
-                        .chain(added.iter().map(|(tag, _)| *tag));
-                    let blocks = used_blocks(group, tags.collect::<Vec<Tag>>());
-                    used.insert(group, blocks);
-                }
-                let taken = used.entry(group).or_insert([true; 256]);
+                let taken = match used.entry(group) {
+                    Entry::Occupied(blocks) => blocks.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let tags: Vec<Tag> = settled()
+                            .map(|(tag, _)| *tag)
+                            .chain(added.iter().map(|(tag, _)| *tag))
+                            .collect();
+                        slot.insert(used_blocks(group, tags))
+                    }
+                };
                 let block = (0x10..=0xFFu8)
                     .find(|&b| !taken[usize::from(b)])
                     .ok_or_else(|| {
