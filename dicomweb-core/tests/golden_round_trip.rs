@@ -143,7 +143,7 @@ fn dcmtk_json_and_xml_agree() {
             continue;
         }
         let mut differences = Vec::new();
-        compare(&from_json, &from_xml, &mut String::new(), &mut differences);
+        compare(&from_json, &from_xml, "", &mut differences);
         assert!(differences.is_empty(), "{file}: {differences:#?}");
         compared += 1;
     }
@@ -209,9 +209,8 @@ fn compare_exact(a: &DataSet, b: &DataSet, path: &mut String, out: &mut Vec<Stri
     }
 }
 
-fn compare(a: &DataSet, b: &DataSet, path: &mut String, out: &mut Vec<String>) {
+fn compare(a: &DataSet, b: &DataSet, path: &str, out: &mut Vec<String>) {
     use dicomweb_core::{Value, Vr};
-    let path: &str = path;
     let tags_a: Vec<_> = a.iter().map(|(t, _)| *t).collect();
     let tags_b: Vec<_> = b.iter().map(|(t, _)| *t).collect();
     if tags_a != tags_b {
@@ -223,7 +222,7 @@ fn compare(a: &DataSet, b: &DataSet, path: &mut String, out: &mut Vec<String>) {
         match (&x.value, &y.value) {
             (Value::Items(i), Value::Items(j)) if i.len() == j.len() => {
                 for (n, (p, q)) in i.iter().zip(j).enumerate() {
-                    compare(p, q, &mut format!("{here}[{n}]."), out);
+                    compare(p, q, &format!("{here}[{n}]."), out);
                 }
             }
             (Value::InlineBinary(p), Value::InlineBinary(q))
