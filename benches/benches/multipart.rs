@@ -14,37 +14,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use dicomweb_benches::Rng;
 use dicomweb_core::multipart::{Boundary, Event, MultipartDecoder, MultipartLimits};
 
 const PARTS: usize = 500;
 const TOTAL: usize = 1 << 30;
 const SEED: u64 = 0x5EED_D1C0_3EB0_0001;
-
-/// xorshift64*: deterministic and fast; quality is beside the point.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn fill(&mut self, out: &mut Vec<u8>, len: usize) {
-        let end = out.len() + len;
-        while out.len() + 8 <= end {
-            out.extend_from_slice(&self.next().to_le_bytes());
-        }
-        while out.len() < end {
-            out.push(self.next() as u8);
-        }
-    }
-}
 
 /// A payload dense in near-misses: `\r\n--` followed by proper prefixes of the boundary,
 /// between filler bytes that cannot continue a boundary. (Not the whole boundary followed by
@@ -57,7 +32,7 @@ fn near_miss_payload(rng: &mut Rng, boundary: &[u8], out: &mut Vec<u8>, len: usi
         let k = rng.below(boundary.len());
         out.extend_from_slice(&boundary[..k]);
         for _ in 0..rng.below(24) {
-            out.push(0x80 | rng.next() as u8); // never a bchar, CR, LF or '-'
+            out.push(0x80 | rng.next_u64() as u8); // never a bchar, CR, LF or '-'
         }
     }
     out.truncate(end);
@@ -78,7 +53,7 @@ fn generate(parts: usize, near_miss_every: usize, seed: u64) -> Body {
     let mut rng = Rng(seed);
     let mut random = [0u8; 24];
     for b in &mut random {
-        *b = rng.next() as u8;
+        *b = rng.next_u64() as u8;
     }
     let boundary = Boundary::from_random_bytes(random);
     let b = boundary.as_str().as_bytes();
