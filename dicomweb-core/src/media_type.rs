@@ -262,12 +262,22 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// RFC 9110 §12.4.2: `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`.
 fn parse_q(value: &str) -> Option<f32> {
-    let valid_shape = !value.is_empty()
-        && value.len() <= 5
-        && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    let q: f32 = value.parse().ok().filter(|_| valid_shape)?;
-    (0.0..=1.0).contains(&q).then_some(q)
+    let (whole, fraction) = match value.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (value, ""),
+    };
+    let fraction_ok = fraction.len() <= 3
+        && match whole {
+            "0" => fraction.bytes().all(|b| b.is_ascii_digit()),
+            "1" => fraction.bytes().all(|b| b == b'0'),
+            _ => false,
+        };
+    if !fraction_ok {
+        return None;
+    }
+    value.parse().ok()
 }
 
 fn format_q(q: f32) -> String {
@@ -619,6 +629,11 @@ mod tests {
             "a/b; q=-1",
             "a/b; q=x",
             "a/b; q=0.12345",
+            // Found by fuzzing: no leading digit and four decimals, which formatted back as 0.001.
+            "j/_;q=.0011",
+            "a/b; q=.5",
+            "a/b; q=1.001",
+            "a/b; q=00.5",
             "a/b c/d",
             "a/b; q=NaN",
         ] {
