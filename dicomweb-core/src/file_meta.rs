@@ -22,8 +22,9 @@
 //!     file.extend_from_slice(&(value.len() as u16).to_le_bytes());
 //!     file.extend_from_slice(value);
 //! }
-//! file.extend_from_slice(&[0x08, 0x00, 0x18, 0x00]); // the data set begins
+//! file.extend_from_slice(&[0x08, 0x00, 0x18, 0x00, b'U', b'I', 0, 0]); // the data set begins
 //!
+//! // Without a group length (0002,0000), the first tag of another group ends the meta group.
 //! assert_eq!(FileMeta::read(&file[..140])?, None); // not enough yet
 //! let meta = FileMeta::read(&file)?.expect("complete");
 //! assert_eq!(meta.sop_instance_uid.as_deref(), Some("1.2.3.4"));
