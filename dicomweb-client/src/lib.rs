@@ -58,8 +58,10 @@ pub mod progress;
 mod registry;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
+pub mod retrieve;
 mod retry;
 mod secret;
+pub mod store;
 mod timeout;
 mod transport;
 
@@ -72,8 +74,10 @@ pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
 pub use registry::{ServerConfig, ServerRegistry};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
+pub use retrieve::{PartStream, RetrieveSummary, RetrievedFile};
 pub use retry::{RetryPolicy, is_retryable_status, retry_after};
 pub use secret::{AccessToken, Password};
+pub use store::{FailedFile, StoreOptions, StoreSummary, StoredFile, collect_files};
 pub use timeout::Timeouts;
 pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, TransportFuture};
 

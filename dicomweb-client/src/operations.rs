@@ -4,8 +4,10 @@
 
 use bytes::Bytes;
 use dicomweb_core::Uid;
-use dicomweb_core::request::{RetrieveMetadata, Search, SearchLevel, Target};
-use dicomweb_core::response::{DataSets, parse_metadata, parse_search};
+use dicomweb_core::request::{Capabilities, Delete, RetrieveMetadata, Search, SearchLevel, Target};
+use dicomweb_core::response::{
+    DataSets, Warning, check_status, parse_metadata, parse_search, warnings,
+};
 use http::{HeaderMap, StatusCode};
 
 use crate::{Client, Error, RequestBody};
@@ -44,6 +46,78 @@ impl Client {
             )));
         }
         self.search(&search).await
+    }
+
+    /// QIDO-RS for series (`/series` or `/studies/{study}/series`).
+    pub async fn search_for_series(&self, search: Search) -> Result<DataSets, Error> {
+        match search.level() {
+            SearchLevel::AllSeries | SearchLevel::SeriesOfStudy(_) => self.search(&search).await,
+            other => Err(Error::config(format!(
+                "search_for_series expects a series-level search, got {other:?}"
+            ))),
+        }
+    }
+
+    /// QIDO-RS for instances (`/instances`, `/studies/{study}/instances` or
+    /// `/studies/{study}/series/{series}/instances`).
+    pub async fn search_for_instances(&self, search: Search) -> Result<DataSets, Error> {
+        match search.level() {
+            SearchLevel::AllInstances
+            | SearchLevel::InstancesOfStudy(_)
+            | SearchLevel::InstancesOfSeries(..) => self.search(&search).await,
+            other => Err(Error::config(format!(
+                "search_for_instances expects an instance-level search, got {other:?}"
+            ))),
+        }
+    }
+
+    /// QIDO-RS, every page: follows `offset` until a page comes back shorter than the
+    /// search's `limit` (or empty), and returns all results with every page's warnings.
+    /// Without a `limit` it is one request, as the server pages nothing it was not asked to.
+    /// `max_results` stops a runaway server: more results than that is an error.
+    pub async fn search_all(&self, search: Search, max_results: usize) -> Result<DataSets, Error> {
+        let mut all = self.search(&search).await?;
+        let mut page = search;
+        let mut last = all.data_sets.len();
+        while let Some(next) = page.next_page(last) {
+            let found = self.search(&next).await?;
+            last = found.data_sets.len();
+            all.data_sets.extend(found.data_sets);
+            all.warnings.extend(found.warnings);
+            if all.data_sets.len() > max_results {
+                return Err(Error::config(format!(
+                    "search_all found more than {max_results} results; raise the limit or narrow the search"
+                )));
+            }
+            page = next;
+        }
+        Ok(all)
+    }
+
+    /// Deletes a study, series or instance (Google, dcm4chee and Orthanc with `HasDelete`
+    /// support it), returning the server's warnings. Refused before sending when the server
+    /// is configured with `HasDelete: false`.
+    pub async fn delete(&self, target: Target) -> Result<Vec<Warning>, Error> {
+        if self.has_delete() == Some(false) {
+            return Err(Error::config(
+                "this server is configured without DELETE support (HasDelete: false)",
+            ));
+        }
+        let (status, headers, body) = self
+            .fetch(Delete::new(target).to_request(self.base_url())?)
+            .await?;
+        check_status(status, &headers, &body)?;
+        Ok(warnings(&headers))
+    }
+
+    /// The server's capabilities (`OPTIONS {base}`): its status, headers and body as sent
+    /// (servers answer with WADL, JSON or nothing).
+    pub async fn capabilities(&self) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        let (status, headers, body) = self
+            .fetch(Capabilities::new().to_request(self.base_url())?)
+            .await?;
+        check_status(status, &headers, &body)?;
+        Ok((status, headers, body))
     }
 
     /// WADO-RS metadata of a study, series or instance, as DICOM JSON or XML (by the request's

@@ -109,7 +109,10 @@ impl FileMeta {
                 let Some(l) = prefix.get(at + 8..at + 12) else {
                     return Ok(None);
                 };
-                (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, at + 12)
+                (
+                    u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
+                    at + 12,
+                )
             } else {
                 (u16::from_le_bytes([head[6], head[7]]) as usize, at + 8)
             };
@@ -150,8 +153,19 @@ impl FileMeta {
 fn long_length(vr: [u8; 2]) -> bool {
     matches!(
         &vr,
-        b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR"
-            | b"UT" | b"UV"
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
     )
 }
 
@@ -203,7 +217,10 @@ mod tests {
                 whole.sop_class_uid.as_deref(),
                 Some("1.2.840.10008.5.1.4.1.1.7")
             );
-            assert_eq!(whole.transfer_syntax_uid.as_deref(), Some("1.2.840.10008.1.2"));
+            assert_eq!(
+                whole.transfer_syntax_uid.as_deref(),
+                Some("1.2.840.10008.1.2")
+            );
             assert_eq!(whole.data_set_offset, bytes.len() - 12);
             // With a group length the group ends where it says; without one the first
             // non-0002 tag ends it, so 8 bytes of the data set must be there.

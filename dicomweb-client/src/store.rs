@@ -1,0 +1,451 @@
+//! STOW-RS from files: batches of instances per request, several requests in flight, bodies
+//! streamed from disk, every instance checked against the server's reply.
+//!
+//! Each file's SOP Instance UID is read from its file meta group first (a few hundred bytes),
+//! so the reply can be checked instance by instance: stored, stored with a warning, failed with
+//! its reason, or not mentioned at all (which counts as a failure). A batch the server refuses
+//! as a whole (an error status, a broken connection after the retries) marks its instances as
+//! failed with that reason; the other batches go on.
+//!
+//! Request bodies are [`BodySource`]s that reopen the files, so a retried request re-sends the
+//! whole body from disk; memory holds one read buffer per request in flight, whatever the
+//! study's size.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use dicomweb_core::Uid;
+use dicomweb_core::file_meta::FileMeta;
+use dicomweb_core::media_type::MediaType;
+use dicomweb_core::multipart::{Boundary, MultipartEncoder, Part};
+use dicomweb_core::request::Store;
+use dicomweb_core::response::{InstanceOutcome, parse_store};
+use futures_util::{Stream, StreamExt, stream};
+use tokio::io::AsyncReadExt;
+
+use crate::progress::ProgressEvent;
+use crate::{BodySource, Client, Error, RequestBody};
+
+/// How much of a file is read per chunk of a request body.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// How much of a file is read to find its meta group.
+const META_PREFIX: usize = 64 * 1024;
+
+/// How [`Client::store_files`] groups and sends instances.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// Send to `/studies/{study}`: the server refuses instances of other studies.
+    pub study: Option<Uid>,
+    /// At most this many instances per request (at least one).
+    pub batch_instances: usize,
+    /// At most this many bytes of instances per request; a larger file goes alone.
+    pub batch_bytes: u64,
+    /// At most this many requests in flight (at least one).
+    pub concurrency: usize,
+}
+
+impl Default for StoreOptions {
+    /// 32 instances or 64 MiB per request, two requests in flight.
+    fn default() -> Self {
+        StoreOptions {
+            study: None,
+            batch_instances: 32,
+            batch_bytes: 64 * 1024 * 1024,
+            concurrency: 2,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Sends to `/studies/{study}`.
+    pub fn study(mut self, study: Uid) -> Self {
+        self.study = Some(study);
+        self
+    }
+
+    /// At most `n` instances per request.
+    pub fn batch_instances(mut self, n: usize) -> Self {
+        self.batch_instances = n.max(1);
+        self
+    }
+
+    /// At most `bytes` of instances per request.
+    pub fn batch_bytes(mut self, bytes: u64) -> Self {
+        self.batch_bytes = bytes.max(1);
+        self
+    }
+
+    /// At most `n` requests in flight.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+}
+
+/// A file the server stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its SOP Instance UID.
+    pub sop_instance_uid: Uid,
+    /// The server's WarningReason code, if it stored the instance with a change.
+    pub warning_reason: Option<u16>,
+}
+
+/// A file that was not stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FailedFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its SOP Instance UID, when the file could be read.
+    pub sop_instance_uid: Option<Uid>,
+    /// The server's FailureReason code, when it gave one.
+    pub failure_reason: Option<u16>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// What [`Client::store_files`] achieved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreSummary {
+    /// The files stored.
+    pub stored: Vec<StoredFile>,
+    /// The files not stored, with reasons.
+    pub failed: Vec<FailedFile>,
+    /// Bytes of instances sent (files, not multipart framing), retries not counted.
+    pub bytes: u64,
+    /// STOW-RS requests made (retries not counted).
+    pub requests: usize,
+}
+
+impl StoreSummary {
+    /// Whether every file was stored.
+    pub fn is_success(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// The regular files in `paths`, folders walked recursively (symbolic links followed), in a
+/// stable order: each folder's entries sorted by name.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for path in paths {
+        walk(path, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let io_error = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if metadata.is_dir() {
+        let mut entries = std::fs::read_dir(path)
+            .map_err(io_error)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io_error)?;
+        entries.sort();
+        for entry in entries {
+            walk(&entry, out)?;
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// A file ready to send: its UID and size.
+#[derive(Clone, Debug)]
+struct Prepared {
+    path: PathBuf,
+    uid: Uid,
+    length: u64,
+}
+
+impl Client {
+    /// Stores Part 10 files with STOW-RS, in batches, several in flight (see [`StoreOptions`]).
+    ///
+    /// A file that cannot be read, or is not a Part 10 file, is reported failed without being
+    /// sent. The result lists every file, stored or failed; `Err` is kept for what stops the
+    /// whole operation before anything is sent (an invalid request).
+    pub async fn store_files(
+        &self,
+        files: &[PathBuf],
+        options: &StoreOptions,
+    ) -> Result<StoreSummary, Error> {
+        let mut summary = StoreSummary::default();
+        let mut ready = Vec::with_capacity(files.len());
+        for path in files {
+            match prepare(path).await {
+                Ok(prepared) => ready.push(prepared),
+                Err(reason) => summary.failed.push(FailedFile {
+                    path: path.clone(),
+                    sop_instance_uid: None,
+                    failure_reason: None,
+                    reason,
+                }),
+            }
+        }
+        let batches = batches(ready, options);
+        summary.requests = batches.len();
+        let mut results = stream::iter(batches)
+            .map(|batch| self.store_batch(batch, options))
+            .buffer_unordered(options.concurrency.max(1));
+        while let Some(result) = results.next().await {
+            let (stored, failed, bytes) = result?;
+            summary.stored.extend(stored);
+            summary.failed.extend(failed);
+            summary.bytes += bytes;
+        }
+        Ok(summary)
+    }
+
+    async fn store_batch(
+        &self,
+        batch: Vec<Prepared>,
+        options: &StoreOptions,
+    ) -> Result<(Vec<StoredFile>, Vec<FailedFile>, u64), Error> {
+        let dicom = MediaType::new("application", "dicom");
+        let mut store = Store::new(Boundary::from_random_bytes(rand::random::<[u8; 24]>()));
+        if let Some(study) = &options.study {
+            store = store.study(study.clone());
+        }
+        let store = store.related_type(dicom.clone());
+        let head = store.to_request_head(self.base_url())?;
+        let mut encoder = MultipartEncoder::new(store.boundary().clone());
+        let mut segments = Vec::with_capacity(batch.len() * 2 + 1);
+        let mut length = 0u64;
+        for file in &batch {
+            let [part_head, _] = encoder.encode_part(&Part::new(dicom.clone(), Bytes::new()))?;
+            length += part_head.len() as u64 + file.length;
+            segments.push(Segment::Bytes(part_head));
+            segments.push(Segment::File {
+                path: file.path.clone(),
+                length: file.length,
+            });
+        }
+        let close = encoder.close();
+        length += close.len() as u64;
+        segments.push(Segment::Bytes(close));
+        let segments: Arc<[Segment]> = segments.into();
+        let mut source = BodySource::new(move || body_stream(segments.clone()));
+        if !self.chunked_transfers() {
+            source = source.with_length(length);
+        }
+        let request = head.map(|()| RequestBody::Source(source));
+        let bytes: u64 = batch.iter().map(|f| f.length).sum();
+        let label = format!("POST {}", request.uri());
+        let reply = async {
+            let response = self.execute(request).await?;
+            let (head, body) = response.into_parts();
+            let body = body
+                .bytes_limited(self.max_response_bytes())
+                .await
+                .map_err(|source| Error::Transport {
+                    request: label.clone(),
+                    source,
+                })?;
+            Ok::<_, Error>(parse_store(
+                head.status,
+                &head.headers,
+                &body,
+                self.read_options(),
+            )?)
+        };
+        let result = match reply.await {
+            Ok(result) => result,
+            Err(error @ Error::Protocol(dicomweb_core::Error::InvalidRequest { .. })) => {
+                return Err(error);
+            }
+            Err(error) => {
+                let reason = format!("the request failed: {error}");
+                let failed = batch
+                    .into_iter()
+                    .map(|f| FailedFile {
+                        path: f.path,
+                        sop_instance_uid: Some(f.uid),
+                        failure_reason: None,
+                        reason: reason.clone(),
+                    })
+                    .collect();
+                return Ok((Vec::new(), failed, bytes));
+            }
+        };
+        let mut stored = Vec::new();
+        let mut failed = Vec::new();
+        for file in batch {
+            match result.outcome(&file.uid) {
+                InstanceOutcome::Stored(instance) => stored.push(StoredFile {
+                    path: file.path,
+                    sop_instance_uid: file.uid,
+                    warning_reason: instance.warning_reason.map(|w| w.0),
+                }),
+                InstanceOutcome::Failed(instance) => {
+                    let code = instance.failure_reason.map(|r| r.0);
+                    let reason = match instance.failure_reason {
+                        Some(r) => match r.description() {
+                            Some(text) => format!("FailureReason {:04X}H: {text}", r.0),
+                            None => format!("FailureReason {:04X}H", r.0),
+                        },
+                        None => "listed in the FailedSOPSequence without a reason".to_owned(),
+                    };
+                    failed.push(FailedFile {
+                        path: file.path,
+                        sop_instance_uid: Some(file.uid),
+                        failure_reason: code,
+                        reason,
+                    });
+                }
+                InstanceOutcome::Unreported => failed.push(FailedFile {
+                    path: file.path,
+                    sop_instance_uid: Some(file.uid),
+                    failure_reason: None,
+                    reason: format!(
+                        "the server's reply ({}) does not mention this instance",
+                        result.status
+                    ),
+                }),
+            }
+        }
+        self.report(ProgressEvent::InstancesSent {
+            count: stored.len() as u64,
+        });
+        Ok((stored, failed, bytes))
+    }
+}
+
+/// Reads a file's size and its SOP Instance UID from its meta group.
+async fn prepare(path: &Path) -> Result<Prepared, String> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| format!("cannot open the file: {e}"))?;
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| format!("cannot read the file's size: {e}"))?
+        .len();
+    let mut prefix = Vec::with_capacity(4096);
+    loop {
+        let read = (&mut file)
+            .take((META_PREFIX - prefix.len()) as u64)
+            .read_buf(&mut prefix)
+            .await
+            .map_err(|e| format!("cannot read the file: {e}"))?;
+        match FileMeta::read(&prefix) {
+            Err(e) => return Err(e.to_string()),
+            Ok(Some(meta)) => {
+                let text = meta.sop_instance_uid.unwrap_or_default();
+                let uid = Uid::new(text)
+                    .map_err(|e| format!("its Media Storage SOP Instance UID: {e}"))?;
+                return Ok(Prepared {
+                    path: path.to_path_buf(),
+                    uid,
+                    length,
+                });
+            }
+            Ok(None) if read == 0 || prefix.len() >= META_PREFIX => {
+                return Err("not a DICOM Part 10 file: no complete file meta group".to_owned());
+            }
+            Ok(None) => {}
+        }
+    }
+}
+
+/// Groups files by the batch limits, keeping their order.
+fn batches(files: Vec<Prepared>, options: &StoreOptions) -> Vec<Vec<Prepared>> {
+    let mut out: Vec<Vec<Prepared>> = Vec::new();
+    let mut bytes = 0u64;
+    for file in files {
+        let fits = out.last().is_some_and(|batch| {
+            batch.len() < options.batch_instances.max(1)
+                && bytes + file.length <= options.batch_bytes
+        });
+        if !fits {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += file.length;
+        if let Some(batch) = out.last_mut() {
+            batch.push(file);
+        }
+    }
+    out
+}
+
+/// A piece of a STOW-RS body: framing in memory, or a whole file read from disk.
+#[derive(Debug)]
+enum Segment {
+    Bytes(Bytes),
+    File { path: PathBuf, length: u64 },
+}
+
+/// The body: segments in order, files read in chunks. A file whose size changed since it was
+/// measured is an error, never a body of the wrong length.
+fn body_stream(segments: Arc<[Segment]>) -> impl Stream<Item = Result<Bytes, io::Error>> {
+    struct State {
+        segments: Arc<[Segment]>,
+        next: usize,
+        open: Option<(tokio::fs::File, PathBuf, u64)>,
+    }
+    let state = State {
+        segments,
+        next: 0,
+        open: None,
+    };
+    stream::try_unfold(state, |mut state| async move {
+        loop {
+            if let Some((mut file, path, remaining)) = state.open.take() {
+                if remaining == 0 {
+                    let mut probe = [0u8; 1];
+                    if file.read(&mut probe).await? != 0 {
+                        return Err(changed(&path, "grew"));
+                    }
+                    continue;
+                }
+                let want = READ_CHUNK.min(usize::try_from(remaining).unwrap_or(READ_CHUNK));
+                let mut buffer = BytesMut::with_capacity(want);
+                while buffer.len() < want {
+                    if (&mut file)
+                        .take((want - buffer.len()) as u64)
+                        .read_buf(&mut buffer)
+                        .await?
+                        == 0
+                    {
+                        return Err(changed(&path, "shrank"));
+                    }
+                }
+                let left = remaining - buffer.len() as u64;
+                state.open = Some((file, path, left));
+                return Ok(Some((buffer.freeze(), state)));
+            }
+            let Some(segment) = state.segments.get(state.next) else {
+                return Ok(None);
+            };
+            state.next += 1;
+            match segment {
+                Segment::Bytes(bytes) => return Ok(Some((bytes.clone(), state))),
+                Segment::File { path, length } => {
+                    let file = tokio::fs::File::open(path).await.map_err(|e| {
+                        io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                    })?;
+                    state.open = Some((file, path.clone(), *length));
+                }
+            }
+        }
+    })
+}
+
+fn changed(path: &Path, how: &str) -> io::Error {
+    io::Error::other(format!("{} {how} while it was being sent", path.display()))
+}
