@@ -1,0 +1,513 @@
+//! Streaming retrieve to disk and STOW-RS from files, against stand-in servers on loopback that
+//! send awkward but legal multipart, cut bodies short, fail with 503 and refuse instances.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dicomweb_client::{Client, RetryPolicy, StoreOptions};
+use dicomweb_core::Uid;
+use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
+use dicomweb_core::request::{RetrieveInstances, Target};
+#[path = "support/mod.rs"]
+mod support; // TEMP
+use support::{Action, Read, reply, serve, serve_with};
+
+/// A small Part 10 file: preamble, `DICM`, a meta group with its length and the SOP Instance
+/// UID, then `payload` bytes standing in for the data set.
+fn fake_instance(uid: &str, payload: usize) -> Vec<u8> {
+    let mut value = uid.as_bytes().to_vec();
+    if value.len() % 2 == 1 {
+        value.push(0);
+    }
+    let mut group = Vec::new();
+    group.extend_from_slice(&[0x02, 0x00, 0x03, 0x00, b'U', b'I']);
+    group.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    group.extend_from_slice(&value);
+    let mut out = vec![0u8; 128];
+    out.extend_from_slice(b"DICM");
+    out.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+    out.extend_from_slice(&(group.len() as u32).to_le_bytes());
+    out.extend_from_slice(&group);
+    out.extend((0..payload).map(|i| (i * 7 + uid.len()) as u8));
+    out
+}
+
+fn client(url: String) -> Client {
+    Client::builder(url)
+        .retry(
+            RetryPolicy::default()
+                .with_max_retries(2)
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(20)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn study() -> RetrieveInstances {
+    RetrieveInstances::new(Target::study(Uid::new("1.2.3").unwrap()))
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A multipart body the way RFC 2046 allows but few servers write it: a preamble, a quoted
+/// boundary with a space, transport padding after delimiters, lower-case header names, no
+/// final CRLF after the close delimiter.
+fn awkward_multipart(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
+    let boundary = "a b'()+_,-./:=?";
+    let mut body = b"This is the preamble.\r\n".to_vec();
+    for part in parts {
+        body.extend_from_slice(
+            format!("--{boundary}  \t\r\ncontent-type:application/dicom\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(part);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--").as_bytes());
+    let content_type =
+        format!("multipart/related; boundary=\"{boundary}\"; type=\"application/dicom\"");
+    (content_type, body)
+}
+
+#[tokio::test]
+async fn instances_stream_to_files_named_by_sop_instance_uid() {
+    let parts = vec![
+        fake_instance("1.2.3.1", 300_000),
+        fake_instance("1.2.3.22", 10),
+        fake_instance("1.2.3.333", 0),
+    ];
+    let (content_type, body) = awkward_multipart(&parts);
+    let server = serve(move |_, _| {
+        vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", &content_type)],
+            &body,
+        ))]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap();
+    assert_eq!(summary.files.len(), 3);
+    assert_eq!(
+        summary.bytes,
+        parts.iter().map(|p| p.len() as u64).sum::<u64>()
+    );
+    for (file, part) in summary.files.iter().zip(&parts) {
+        assert_eq!(&std::fs::read(&file.path).unwrap(), part);
+        assert_eq!(
+            file.path,
+            dir.path().join(format!("{}.dcm", file.sop_instance_uid))
+        );
+    }
+    assert_eq!(
+        entries(dir.path()),
+        ["1.2.3.1.dcm", "1.2.3.22.dcm", "1.2.3.333.dcm"]
+    );
+    let recorded = server.recorded();
+    assert_eq!(recorded[0].target, "/dicom-web/studies/1.2.3");
+}
+
+#[tokio::test]
+async fn a_body_cut_short_keeps_complete_files_and_leaves_no_partial_one() {
+    let parts = vec![
+        fake_instance("1.2.3.1", 1000),
+        fake_instance("1.2.3.2", 200_000),
+    ];
+    let (content_type, body) = awkward_multipart(&parts);
+    let cut = body.len() - 50_000;
+    let server = serve(move |_, _| {
+        // Declares the whole length, sends part of it, and hangs up.
+        let mut head = reply("200 OK", &[("content-type", &content_type)], &body);
+        head.truncate(head.len() - (body.len() - cut));
+        vec![Action::Write(head), Action::Close]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let error = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("/dicom-web/studies/1.2.3"),
+        "{error}"
+    );
+    assert_eq!(entries(dir.path()), ["1.2.3.1.dcm"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("1.2.3.1.dcm")).unwrap(),
+        parts[0]
+    );
+}
+
+#[tokio::test]
+async fn a_multipart_body_without_its_close_delimiter_is_an_error() {
+    let parts = vec![fake_instance("1.2.3.1", 100), fake_instance("1.2.3.2", 100)];
+    let (content_type, mut body) = awkward_multipart(&parts);
+    body.truncate(body.len() - "--a b'()+_,-./:=?--".len());
+    let server = serve(move |_, _| {
+        vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", &content_type)],
+            &body,
+        ))]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let error = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("multipart"), "{error}");
+    assert_eq!(entries(dir.path()), ["1.2.3.1.dcm"]);
+}
+
+#[tokio::test]
+async fn a_part_that_is_not_part10_is_refused_without_a_file() {
+    let (content_type, body) = awkward_multipart(&[b"<html>oops</html>".to_vec()]);
+    let server = serve(move |_, _| {
+        vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", &content_type)],
+            &body,
+        ))]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let error = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("part 1"), "{error}");
+    assert!(error.contains("meta group"), "{error}");
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_single_part_reply_and_a_503_with_retry_after_are_handled() {
+    let instance = fake_instance("1.2.3.9", 5000);
+    let body = instance.clone();
+    let server = serve(move |n, _| match n {
+        0 => vec![Action::Write(reply(
+            "503 Service Unavailable",
+            &[("retry-after", "0")],
+            b"busy",
+        ))],
+        _ => vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", "application/dicom")],
+            &body,
+        ))],
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap();
+    assert_eq!(summary.files.len(), 1);
+    assert_eq!(
+        std::fs::read(dir.path().join("1.2.3.9.dcm")).unwrap(),
+        instance
+    );
+    assert_eq!(server.recorded().len(), 2);
+}
+
+#[tokio::test]
+async fn an_error_status_keeps_the_servers_words() {
+    let server = serve(|_, _| {
+        vec![Action::Write(reply(
+            "404 Not Found",
+            &[("content-type", "text/plain")],
+            b"no such study",
+        ))]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let error = client(server.url())
+        .retrieve_instances_to_dir(&study(), dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("404"), "{error}");
+    assert!(error.contains("no such study"), "{error}");
+}
+
+fn write_files(dir: &Path, uids: &[&str], payload: usize) -> Vec<PathBuf> {
+    uids.iter()
+        .map(|uid| {
+            let path = dir.join(format!("{uid}.dcm"));
+            std::fs::write(&path, fake_instance(uid, payload)).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The instances of a recorded STOW-RS body, decoded with its Content-Type.
+fn sent_instances(recorded: &support::Recorded) -> Vec<Vec<u8>> {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        recorded.header("content-type").unwrap().parse().unwrap(),
+    );
+    BodyDecoder::from_headers(&headers, MultipartLimits::default())
+        .unwrap()
+        .decode_all(recorded.body.clone().into())
+        .unwrap()
+        .into_iter()
+        .map(|(head, body)| {
+            assert_eq!(
+                head.content_type().unwrap().unwrap().to_string(),
+                "application/dicom"
+            );
+            body.to_vec()
+        })
+        .collect()
+}
+
+/// A STOW-RS reply listing `stored` in the ReferencedSOPSequence and `failed` (with reason
+/// 0xA700) in the FailedSOPSequence.
+fn stow_reply(status: &str, stored: &[&str], failed: &[&str]) -> Vec<u8> {
+    let item = |uid: &str, extra: &str| {
+        format!(
+            r#"{{"00081150":{{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.7"]}},"00081155":{{"vr":"UI","Value":["{uid}"]}}{extra}}}"#
+        )
+    };
+    let stored: Vec<String> = stored.iter().map(|u| item(u, "")).collect();
+    let failed: Vec<String> = failed
+        .iter()
+        .map(|u| item(u, r#","00081197":{"vr":"US","Value":[42752]}"#))
+        .collect();
+    let mut body = String::from("{");
+    if !stored.is_empty() {
+        body += &format!(r#""00081199":{{"vr":"SQ","Value":[{}]}}"#, stored.join(","));
+    }
+    if !failed.is_empty() {
+        if !stored.is_empty() {
+            body += ",";
+        }
+        body += &format!(r#""00081198":{{"vr":"SQ","Value":[{}]}}"#, failed.join(","));
+    }
+    body += "}";
+    reply(
+        status,
+        &[("content-type", "application/dicom+json")],
+        body.as_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn store_sends_batches_and_checks_every_instance_in_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let uids = ["1.2.3.1", "1.2.3.2", "1.2.3.3", "1.2.3.4", "1.2.3.5"];
+    let files = write_files(dir.path(), &uids, 70_000);
+    let server = serve(|_, request| {
+        // Store everything but 1.2.3.4 (refused) and 1.2.3.5 (not mentioned at all).
+        let sent = sent_instances(request);
+        let mut stored = Vec::new();
+        let mut failed = Vec::new();
+        for instance in &sent {
+            for uid in ["1.2.3.1", "1.2.3.2", "1.2.3.3", "1.2.3.4"] {
+                if instance == &fake_instance(uid, 70_000) {
+                    if uid == "1.2.3.4" {
+                        failed.push(uid);
+                    } else {
+                        stored.push(uid);
+                    }
+                }
+            }
+        }
+        let status = if failed.is_empty() {
+            "200 OK"
+        } else {
+            "202 Accepted"
+        };
+        vec![Action::Write(stow_reply(status, &stored, &failed))]
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .chunked_transfers(false)
+        .build()
+        .unwrap();
+    let options = StoreOptions::default().batch_instances(2).concurrency(2);
+    let summary = client.store_files(&files, &options).await.unwrap();
+    assert_eq!(summary.requests, 3);
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 3);
+    let mut all_sent: Vec<Vec<u8>> = Vec::new();
+    for request in &recorded {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.target, "/dicom-web/studies");
+        assert!(!request.chunked, "Content-Length was asked for");
+        assert_eq!(
+            request.header("content-length").unwrap(),
+            request.body.len().to_string()
+        );
+        let sent = sent_instances(request);
+        assert!(sent.len() <= 2);
+        all_sent.extend(sent);
+    }
+    all_sent.sort();
+    let mut expected: Vec<Vec<u8>> = uids.iter().map(|u| fake_instance(u, 70_000)).collect();
+    expected.sort();
+    assert_eq!(
+        all_sent, expected,
+        "every file was sent once, byte for byte"
+    );
+
+    let mut stored: Vec<&str> = summary
+        .stored
+        .iter()
+        .map(|s| s.sop_instance_uid.as_str())
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["1.2.3.1", "1.2.3.2", "1.2.3.3"]);
+    let mut failed = summary.failed.clone();
+    failed.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[0].failure_reason, Some(0xA700));
+    assert!(failed[0].reason.contains("A700H"), "{}", failed[0].reason);
+    assert_eq!(failed[1].failure_reason, None);
+    assert!(
+        failed[1].reason.contains("does not mention"),
+        "{}",
+        failed[1].reason
+    );
+    assert!(!summary.is_success());
+}
+
+#[tokio::test]
+async fn a_409_reply_and_unreadable_files_are_failures_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = write_files(dir.path(), &["1.2.3.1"], 10);
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not DICOM").unwrap();
+    files.push(text.clone());
+    files.push(dir.path().join("missing.dcm"));
+    let server =
+        serve(|_, _| vec![Action::Write(stow_reply("409 Conflict", &[], &["1.2.3.1"]))]).await;
+    let summary = client(server.url())
+        .store_files(&files, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(server.recorded().len(), 1, "only the DICOM file was sent");
+    assert!(summary.stored.is_empty());
+    assert_eq!(summary.failed.len(), 3);
+    let reason_of = |path: &Path| {
+        summary
+            .failed
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.reason.clone())
+            .unwrap()
+    };
+    assert!(reason_of(&files[0]).contains("A700H"));
+    assert!(
+        reason_of(&text).contains("not a DICOM Part 10 file"),
+        "{}",
+        reason_of(&text)
+    );
+    assert!(
+        reason_of(&files[2]).contains("cannot open"),
+        "{}",
+        reason_of(&files[2])
+    );
+}
+
+#[tokio::test]
+async fn a_retried_upload_resends_the_whole_body_from_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_files(dir.path(), &["1.2.3.1", "1.2.3.2"], 600_000);
+    // The first attempt is cut off after 100 kB of body; the second is answered.
+    let server = serve_with(
+        |n| {
+            if n == 0 {
+                Read::Partial(100_000)
+            } else {
+                Read::All
+            }
+        },
+        |n, _| match n {
+            0 => vec![Action::Close],
+            _ => vec![Action::Write(stow_reply(
+                "200 OK",
+                &["1.2.3.1", "1.2.3.2"],
+                &[],
+            ))],
+        },
+    )
+    .await;
+    let summary = client(server.url())
+        .store_files(&files, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert!(summary.is_success(), "{:?}", summary.failed);
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    assert!(recorded[1].chunked, "chunked by default");
+    let sent = sent_instances(&recorded[1]);
+    assert_eq!(
+        sent,
+        [
+            fake_instance("1.2.3.1", 600_000),
+            fake_instance("1.2.3.2", 600_000)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_as_a_whole_marks_its_instances_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_files(dir.path(), &["1.2.3.1", "1.2.3.2"], 10);
+    let server = serve(|_, request| {
+        let sent = sent_instances(request);
+        if sent[0] == fake_instance("1.2.3.1", 10) {
+            vec![Action::Write(reply(
+                "413 Payload Too Large",
+                &[],
+                b"too big",
+            ))]
+        } else {
+            vec![Action::Write(stow_reply("200 OK", &["1.2.3.2"], &[]))]
+        }
+    })
+    .await;
+    let summary = client(server.url())
+        .store_files(&files, &StoreOptions::default().batch_instances(1))
+        .await
+        .unwrap();
+    assert_eq!(summary.stored.len(), 1);
+    assert_eq!(summary.failed.len(), 1);
+    assert!(
+        summary.failed[0].reason.contains("413"),
+        "{}",
+        summary.failed[0].reason
+    );
+}
+
+#[test]
+fn collect_files_walks_folders_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+    for name in ["b/c/2.dcm", "b/1.dcm", "a.dcm"] {
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+    }
+    let found = dicomweb_client::collect_files(&[dir.path().to_path_buf()]).unwrap();
+    let relative: Vec<String> = found
+        .iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+        .collect();
+    assert_eq!(relative, ["a.dcm", "b/1.dcm", "b/c/2.dcm"]);
+    let missing = dicomweb_client::collect_files(&[dir.path().join("nope")]).unwrap_err();
+    assert!(missing.to_string().contains("nope"), "{missing}");
+}
