@@ -2,18 +2,35 @@
 //!
 //! Each subcommand lives in its own module with an `Args` struct (clap derive) and a `run`
 //! function; [`Command`] lists them. Every failure ends the program with a non-zero status and
-//! one line on standard error, `dicomweb: <what went wrong, and where>`.
+//! one line on standard error, `dicomweb: <what went wrong, and where>`; usage errors too
+//! (status 1, not clap's 2).
+//!
+//! The network commands share the global options of [`connect::Options`] and run on one tokio
+//! runtime; `convert` needs no network and runs without one.
 
+mod connect;
 mod convert;
+mod delete;
+mod output;
+mod progress;
+mod retrieve;
+mod search;
+mod store;
+mod target;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+
+use crate::progress::{Display, Progress};
 
 /// Command-line client for DICOMweb servers, and converter between DICOM JSON, XML and Part 10.
 #[derive(Debug, Parser)]
 #[command(name = "dicomweb", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    connect: connect::Options,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +40,14 @@ struct Cli {
 enum Command {
     /// Convert between DICOM JSON, Native DICOM Model XML and Part 10 (detected from content).
     Convert(convert::Args),
+    /// Search for studies, series or instances (QIDO-RS); prints a DICOM JSON array.
+    Search(search::Args),
+    /// Retrieve metadata, instances, frames, rendered images, thumbnails or bulk data (WADO-RS).
+    Retrieve(retrieve::Args),
+    /// Store Part 10 files and folders (STOW-RS); prints a JSON summary.
+    Store(store::Args),
+    /// Delete a study, series or instance.
+    Delete(delete::Args),
 }
 
 /// A failure, reported as one line.
@@ -36,14 +61,76 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Convert(args) => convert::run(&args),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let result = match &cli.command {
+        Command::Convert(args) => convert::run(args),
+        command => run_online(command, &cli.connect),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
             let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("dicomweb: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a network command on a small multi-threaded runtime.
+fn run_online(command: &Command, connect: &connect::Options) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let display = match command {
+            Command::Retrieve(args) => args.display(),
+            Command::Store(_) => Display::Upload,
+            _ => Display::Notes,
+        };
+        let progress = Arc::new(Progress::new(display, connect.quiet));
+        let client = connect.client(progress.clone()).await?;
+        match command {
+            Command::Search(args) => search::run(args, &client).await,
+            Command::Retrieve(args) => retrieve::run(args, &client, &progress).await,
+            Command::Store(args) => store::run(args, &client, &progress).await,
+            Command::Delete(args) => delete::run(args, &client).await,
+            Command::Convert(args) => convert::run(args),
+        }
+    })
+}
+
+/// Help and version go to standard output as clap writes them; any other command-line error
+/// is one line on standard error and status 1.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            let text = error.render().to_string();
+            // The first paragraph (the error, and e.g. the missing arguments), without the
+            // usage and tips that follow.
+            let paragraph: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let line = paragraph.join(" ");
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
             eprintln!("dicomweb: {line}");
             ExitCode::FAILURE
         }
