@@ -79,7 +79,7 @@ pub struct Options {
     #[arg(long, global = true, value_name = "STORE", value_parser = parse_store)]
     pub gcp_store: Option<HealthcareStore>,
     /// The Healthcare API's base URL, version included.
-    #[arg(long, global = true, value_name = "URL", requires = "gcp_store")]
+    #[arg(long, global = true, value_name = "URL")]
     pub gcp_base_url: Option<String>,
     /// The OAuth 2.0 token endpoint, instead of the one the credentials name.
     #[arg(long, global = true, value_name = "URL")]
@@ -115,6 +115,12 @@ impl Options {
         if let (Some(config), Some(name)) = (&self.config, &self.server) {
             let registry = ServerRegistry::load(config)?;
             return Ok(ClientBuilder::from_server(registry.require(name)?)?);
+        }
+        if self.gcp_base_url.is_some() && self.gcp_store.is_none() {
+            return Err(Failure(
+                "--gcp-base-url needs --gcp-store projects/P/locations/L/datasets/D/dicomStores/S"
+                    .to_owned(),
+            ));
         }
         if let Some(store) = &self.gcp_store {
             let base = self
