@@ -140,13 +140,16 @@ pub fn multipart(parts: &[&[u8]]) -> (String, Vec<u8>) {
 
 /// A 200 whose body sends `prefix` and then fails: the connection ends mid-body.
 pub fn cut_short(content_type: &str, prefix: Vec<u8>) -> Response {
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(Bytes::from(prefix)),
-        Err(std::io::Error::other("the stand-in cuts the body short")),
-    ];
+    use futures_util::StreamExt;
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(prefix))]);
+    // The error comes a moment later, once the prefix is on its way.
+    let then = futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        Err(std::io::Error::other("the stand-in cuts the body short"))
+    });
     reply(
         200,
         &[("content-type", content_type)],
-        Body::from_stream(futures_util::stream::iter(chunks)),
+        Body::from_stream(first.chain(then)),
     )
 }
