@@ -1,0 +1,339 @@
+//! The CLI on a Cloud Healthcare API DICOM store, played on loopback: a stand-in token
+//! endpoint that checks each service account assertion (RS256 signature with the key's public
+//! half, header and claims) and issues tokens, and a stand-in Healthcare API that serves
+//! `/v1/projects/…/dicomWeb/*` from a real Orthanc, only with a token it issued.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gcp_credentials::Credentials;
+use support::stand_in::{Seen, StandIn, reply};
+use support::{Spec, dicomweb, one_line_error, strings, success_json, write_instance};
+use test_support::orthanc::Orthanc;
+
+const STORE: &str =
+    "projects/test-project/locations/europe-west4/datasets/ds-1/dicomStores/store.1";
+const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+
+/// The test key of gcp-credentials.
+fn key_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../gcp-credentials/tests/data/service-account.json")
+}
+
+/// The stand-in Google: what it checks and what it issued.
+struct Google {
+    server: StandIn,
+    issued: Arc<Mutex<Vec<String>>>,
+}
+
+impl Google {
+    fn start(orthanc: Orthanc) -> Google {
+        let key = match Credentials::from_file(key_file()).unwrap() {
+            Credentials::ServiceAccount(key) => key,
+            other => panic!("expected a service account key, found {}", other.kind()),
+        };
+        let public_key = key.signer.public_key_der();
+        let email = key.client_email.clone();
+        let kid = key.private_key_id.clone().unwrap();
+        let issued = Arc::new(Mutex::new(Vec::<String>::new()));
+        let tokens = issued.clone();
+        let server = StandIn::start(move |seen, _| {
+            if seen.target == "/token" {
+                return match check_assertion(seen, &public_key, &email, &kid) {
+                    Ok(()) => {
+                        let mut tokens = tokens.lock().unwrap();
+                        let token = format!("ya29.stand-in-{}", tokens.len());
+                        tokens.push(token.clone());
+                        let body = format!(
+                            r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#
+                        );
+                        reply(200, &[("content-type", "application/json")], body)
+                    }
+                    Err(why) => reply(
+                        400,
+                        &[("content-type", "application/json")],
+                        serde_json::json!({"error": "invalid_grant", "error_description": why})
+                            .to_string(),
+                    ),
+                };
+            }
+            let prefix = format!("/v1/{STORE}/dicomWeb");
+            let Some(rest) = seen.target.strip_prefix(&prefix) else {
+                return reply(404, &[], "no such resource");
+            };
+            let authorized = seen
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|t| tokens.lock().unwrap().iter().any(|i| i == t));
+            if !authorized {
+                return reply(401, &[], "Request had invalid authentication credentials.");
+            }
+            forward(&orthanc, seen, rest)
+        });
+        Google { server, issued }
+    }
+
+    fn base_url(&self) -> String {
+        format!("{}/v1", self.server.url)
+    }
+
+    fn token_uri(&self) -> String {
+        format!("{}/token", self.server.url)
+    }
+
+    fn token_requests(&self) -> usize {
+        self.server
+            .seen()
+            .iter()
+            .filter(|s| s.target == "/token")
+            .count()
+    }
+}
+
+/// Sends the request on to Orthanc's DICOMweb root and returns its answer.
+fn forward(orthanc: &Orthanc, seen: &Seen, rest: &str) -> Response {
+    let headers: Vec<(&str, &str)> = ["accept", "content-type"]
+        .into_iter()
+        .filter_map(|name| seen.header(name).map(|v| (name, v)))
+        .collect();
+    let answer = orthanc
+        .request(
+            &seen.method,
+            &format!("/dicom-web{rest}"),
+            &headers,
+            &seen.body,
+        )
+        .unwrap();
+    let kept: Vec<(&str, &str)> = answer
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "content-type" || n == "warning")
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    reply(answer.status, &kept, answer.body)
+}
+
+/// A JWT bearer grant as Google's endpoint checks it.
+fn check_assertion(seen: &Seen, public_key: &[u8], email: &str, kid: &str) -> Result<(), String> {
+    let form: Vec<(String, String)> = String::from_utf8_lossy(&seen.body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .ok_or(format!("no {name}"))
+    };
+    if field("grant_type")? != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+        return Err("grant_type".into());
+    }
+    let jwt = field("assertion")?;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err("the assertion is not three segments".into());
+    };
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|e| e.to_string())?;
+    ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        public_key,
+    )
+    .verify(format!("{header}.{claims}").as_bytes(), &signature)
+    .map_err(|_| "Invalid JWT Signature.".to_owned())?;
+    let json = |s: &str| -> serde_json::Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap()
+    };
+    let header = json(header);
+    if header != serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid}) {
+        return Err(format!("header {header}"));
+    }
+    let claims = json(claims);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let iat = claims["iat"].as_u64().ok_or("no iat")?;
+    if iat.abs_diff(now) > 60 {
+        return Err(format!("iat {iat} is not now ({now})"));
+    }
+    let expected = serde_json::json!({
+        "iss": email,
+        "scope": SCOPE,
+        "aud": "https://oauth2.googleapis.com/token",
+        "iat": iat,
+        "exp": iat + 3600,
+    });
+    if claims != expected {
+        return Err(format!("claims {claims}, expected {expected}"));
+    }
+    Ok(())
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn store_search_and_retrieve_through_the_healthcare_api() {
+    let google = Google::start(Orthanc::start().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [Spec::new("G1", 11, 1, 1), Spec::new("G1", 11, 1, 2)];
+    for (n, spec) in specs.iter().enumerate() {
+        write_instance(&dir.path().join("in"), &format!("{n}.dcm"), spec);
+    }
+    // The key file names the stand-in as its token endpoint.
+    let mut key: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(key_file()).unwrap()).unwrap();
+    key["token_uri"] = google.token_uri().into();
+    let key_path = dir.path().join("key.json");
+    std::fs::write(&key_path, key.to_string()).unwrap();
+    let base = google.base_url();
+    let gcp = [
+        "--gcp-credentials",
+        key_path.to_str().unwrap(),
+        "--gcp-store",
+        STORE,
+        "--gcp-base-url",
+        &base,
+    ];
+    let run = |args: &[&str]| dicomweb(&[&gcp[..], args].concat());
+
+    let summary = success_json(&run(&["store", dir.path().join("in").to_str().unwrap()]));
+    assert_eq!(summary["stored"], 2, "{summary}");
+    let found = success_json(&run(&["search", "instances", "--study", &specs[0].study]));
+    assert_eq!(
+        strings(&found, "00080018"),
+        [specs[0].sop.clone(), specs[1].sop.clone()]
+    );
+    let metadata = success_json(&run(&["retrieve", "metadata", "--study", &specs[0].study]));
+    assert_eq!(metadata.as_array().unwrap().len(), 2);
+    let out = dir.path().join("out");
+    let summary = success_json(&run(&[
+        "retrieve",
+        "instances",
+        "--study",
+        &specs[0].study,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(summary["retrieved"], 2, "{summary}");
+    // One token per run of the program, each from a checked assertion.
+    assert_eq!(google.token_requests(), 4);
+    assert_eq!(google.issued.lock().unwrap().len(), 4);
+
+    // --gcp-token-uri overrides the key file's token_uri (here, the original Google one).
+    let output = dicomweb(&[
+        "--gcp-credentials",
+        key_file().to_str().unwrap(),
+        "--gcp-store",
+        STORE,
+        "--gcp-base-url",
+        &base,
+        "--gcp-token-uri",
+        &google.token_uri(),
+        "search",
+        "studies",
+    ]);
+    assert_eq!(
+        strings(&success_json(&output), "0020000D"),
+        [specs[0].study.clone()]
+    );
+    assert_eq!(google.token_requests(), 5);
+
+    // --gcp-store alone: Application Default Credentials, here GOOGLE_APPLICATION_CREDENTIALS.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dicomweb"))
+        .args([
+            "--gcp-store",
+            STORE,
+            "--gcp-base-url",
+            &base,
+            "search",
+            "studies",
+        ])
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &key_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        strings(&success_json(&output), "0020000D"),
+        [specs[0].study.clone()]
+    );
+    assert_eq!(google.token_requests(), 6);
+
+    // Without a valid token the stand-in refuses: a static token it never issued.
+    let line = one_line_error(&dicomweb(&[
+        "--gcp-store",
+        STORE,
+        "--gcp-base-url",
+        &base,
+        "--token",
+        "ya29.forged",
+        "search",
+        "studies",
+    ]));
+    assert!(line.contains("401"), "{line}");
+}
+
+#[test]
+fn a_refused_assertion_is_one_line_without_secrets() {
+    let google = Google::start(Orthanc::start().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    // The right key under another identity: the stand-in refuses the claims.
+    let mut key: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(key_file()).unwrap()).unwrap();
+    key["client_email"] = "intruder@example.iam.gserviceaccount.com".into();
+    key["token_uri"] = google.token_uri().into();
+    let key_path = dir.path().join("key.json");
+    std::fs::write(&key_path, key.to_string()).unwrap();
+    let base = google.base_url();
+    let output = dicomweb(&[
+        "--gcp-credentials",
+        key_path.to_str().unwrap(),
+        "--gcp-store",
+        STORE,
+        "--gcp-base-url",
+        &base,
+        "--retries",
+        "0",
+        "search",
+        "studies",
+    ]);
+    let line = one_line_error(&output);
+    assert!(line.contains("invalid_grant"), "{line}");
+    let pem = key["private_key"].as_str().unwrap();
+    assert!(!line.contains(pem.lines().nth(3).unwrap()), "{line}");
+    assert!(google.issued.lock().unwrap().is_empty());
+
+    let line = one_line_error(&dicomweb(&[
+        "--gcp-credentials",
+        "/nonexistent/key.json",
+        "--gcp-store",
+        STORE,
+        "search",
+        "studies",
+    ]));
+    assert!(line.contains("/nonexistent/key.json"), "{line}");
+}
