@@ -30,7 +30,7 @@ pub struct FramesArgs {
     /// The frame numbers, from 1, comma-separated.
     #[arg(long, value_name = "N,N,…", value_delimiter = ',', required = true)]
     frames: Vec<u32>,
-    /// The folder to write to (created if missing): one frame-<N>.<ext> file per frame.
+    /// The folder to write to (created if missing): one file per frame, frame-N.EXT.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// The media type to ask for, e.g. image/jpeg or application/octet-stream (frames come

@@ -30,7 +30,7 @@ pub struct Args {
 enum What {
     /// Metadata of a study, series or instance, printed as a DICOM JSON array.
     Metadata(MetadataArgs),
-    /// Instances of a study, series or instance, written as <SOPInstanceUID>.dcm files.
+    /// Instances of a study, series or instance, one file each, named SOP_INSTANCE_UID.dcm.
     Instances(InstancesArgs),
     /// Frames of an instance, one file per frame.
     Frames(files::FramesArgs),

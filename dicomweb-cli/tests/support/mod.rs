@@ -85,8 +85,10 @@ pub struct Spec {
     pub sop: String,
     pub study_date: String,
     pub number: u32,
-    /// Frames of 4×4 8-bit monochrome pixels; none without pixel data.
+    /// Frames of 8-bit monochrome pixels; none without pixel data.
     pub frames: u32,
+    /// The frames' rows and columns (4 unless set).
+    pub side: u32,
 }
 
 impl Spec {
@@ -102,6 +104,7 @@ impl Spec {
             study_date: "20200115".to_owned(),
             number,
             frames: 0,
+            side: 4,
         }
     }
 }
@@ -109,9 +112,14 @@ impl Spec {
 const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
 const MULTIFRAME_GRAYSCALE_BYTE_SC: &str = "1.2.840.10008.5.1.4.1.1.7.2";
 
-/// The pixel bytes of frame `n` (from 1) of a generated instance.
+/// The pixel bytes of frame `n` (from 1) of a generated instance with 4×4 frames.
 pub fn frame_bytes(n: u32) -> Vec<u8> {
-    (0..16u32).map(|i| (n * 16 + i) as u8).collect()
+    frame_bytes_of(n, 4)
+}
+
+/// The pixel bytes of frame `n` (from 1) of a frame of `side`×`side` pixels.
+pub fn frame_bytes_of(n: u32, side: u32) -> Vec<u8> {
+    (0..side * side).map(|i| (n * 16 + i) as u8).collect()
 }
 
 /// The Part 10 bytes of an instance (explicit VR little endian).
@@ -143,13 +151,15 @@ pub fn instance(spec: &Spec) -> Vec<u8> {
         ds.insert(Tag(0x0028_0002), int(Vr::US, 1));
         ds.insert(Tag(0x0028_0004), text(Vr::CS, "MONOCHROME2"));
         ds.insert(Tag(0x0028_0008), is(spec.frames));
-        ds.insert(Tag(0x0028_0010), int(Vr::US, 4));
-        ds.insert(Tag(0x0028_0011), int(Vr::US, 4));
+        ds.insert(Tag(0x0028_0010), int(Vr::US, i64::from(spec.side)));
+        ds.insert(Tag(0x0028_0011), int(Vr::US, i64::from(spec.side)));
         ds.insert(Tag(0x0028_0100), int(Vr::US, 8));
         ds.insert(Tag(0x0028_0101), int(Vr::US, 8));
         ds.insert(Tag(0x0028_0102), int(Vr::US, 7));
         ds.insert(Tag(0x0028_0103), int(Vr::US, 0));
-        let pixels: Vec<u8> = (1..=spec.frames).flat_map(frame_bytes).collect();
+        let pixels: Vec<u8> = (1..=spec.frames)
+            .flat_map(|n| frame_bytes_of(n, spec.side))
+            .collect();
         ds.insert(
             Tag(0x7FE0_0010),
             Element::new(Vr::OB, Value::InlineBinary(Bytes::from(pixels))),
