@@ -165,7 +165,7 @@ impl Options {
             let provider = TokenProvider::with_reqwest(credentials, gcp_options())?;
             return Ok(builder.token_provider(Arc::new(provider)));
         }
-        if self.gcp_adc || (self.gcp_store.is_some() && self.server.is_none()) {
+        if self.gcp_adc || self.gcp_store.is_some() {
             let provider = TokenProvider::application_default(gcp_options()).await?;
             return Ok(builder.token_provider(Arc::new(provider)));
         }
