@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +13,7 @@ use dicomweb_client::{
     RetryPolicy, ServerRegistry, TokenFuture, TokenProvider, TransportErrorKind,
 };
 use futures_util::{StreamExt, stream};
-use support::{Action, Read, reply, serve, serve_with};
+use test_support::standin::{Action, Read, reply, serve, serve_with};
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(10), Duration::from_millis(50))

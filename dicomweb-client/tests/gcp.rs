@@ -3,13 +3,11 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![cfg(feature = "gcp")]
 
-mod support;
-
 use std::sync::Arc;
 
 use dicomweb_client::{Client, RequestBody};
 use gcp_credentials::{AccessToken, Credentials, TokenProvider, TokenProviderOptions};
-use support::{Action, reply, serve};
+use test_support::standin::{Action, reply, serve};
 
 #[tokio::test]
 async fn a_gcp_token_provider_authorizes_requests() {

@@ -2,14 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-#[path = "support/part10.rs"]
-mod part10;
-
 use dicomweb_client::{Client, Error};
 use dicomweb_core::request::Search;
 use dicomweb_core::{Tag, Uid};
-use part10::Instance;
 use test_support::orthanc::Orthanc;
+use test_support::part10::{self, Instance};
 
 const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
 const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);

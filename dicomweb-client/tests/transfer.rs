@@ -10,9 +10,7 @@ use dicomweb_client::{Client, RetryPolicy, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
 use dicomweb_core::request::{RetrieveInstances, Target};
-#[path = "support/mod.rs"]
-mod support; // TEMP
-use support::{Action, Read, reply, serve, serve_with};
+use test_support::standin::{Action, Read, Recorded, reply, serve, serve_with};
 
 /// A small Part 10 file: preamble, `DICM`, a meta group with its length and the SOP Instance
 /// UID, then `payload` bytes standing in for the data set.
@@ -254,7 +252,7 @@ fn write_files(dir: &Path, uids: &[&str], payload: usize) -> Vec<PathBuf> {
 }
 
 /// The instances of a recorded STOW-RS body, decoded with its Content-Type.
-fn sent_instances(recorded: &support::Recorded) -> Vec<Vec<u8>> {
+fn sent_instances(recorded: &Recorded) -> Vec<Vec<u8>> {
     let mut headers = http::HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,

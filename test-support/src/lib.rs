@@ -2,4 +2,8 @@
 //! stand-in servers and generated DICOM data. Unpublished.
 
 pub mod orthanc;
+pub mod part10;
+#[cfg(feature = "standin")]
+pub mod standin;
 pub mod strategies;
+pub mod study;

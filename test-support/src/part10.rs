@@ -2,12 +2,19 @@
 
 /// One instance's identity and a few searchable attributes.
 pub struct Instance<'a> {
+    /// Patient ID (0010,0020).
     pub patient_id: &'a str,
+    /// Patient's Name (0010,0010).
     pub patient_name: &'a str,
+    /// Study Instance UID.
     pub study_uid: &'a str,
+    /// Series Instance UID.
     pub series_uid: &'a str,
+    /// SOP Instance UID.
     pub sop_uid: &'a str,
+    /// Study Date, `YYYYMMDD`.
     pub study_date: &'a str,
+    /// Instance Number.
     pub instance_number: u32,
 }
 

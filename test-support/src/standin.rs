@@ -1,6 +1,12 @@
-//! A stand-in HTTP/1.1 server on loopback whose every byte and pause is scripted by the test.
+//! A stand-in HTTP/1.1 server on loopback whose every byte and pause is scripted by the test
+//! (feature `standin`): for what a real server will not do on demand — 503 with `Retry-After`,
+//! a connection dropped mid-body, a reply cut short, a slow answer.
+//!
+//! Requests are recorded as received (method, target, headers, de-chunked body). Each request
+//! is answered by a list of [`Action`]s the test's handler returns.
 
-#![allow(dead_code, clippy::unwrap_used)]
+// Test support: a failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,15 +19,22 @@ use tokio::net::{TcpListener, TcpStream};
 /// A request as the stand-in received it.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// The request method.
     pub method: String,
+    /// The request target (path and query).
     pub target: String,
+    /// The header fields, in order, names as sent.
     pub headers: Vec<(String, String)>,
+    /// The body as read (de-chunked; cut where [`Read::Partial`] said).
     pub body: Vec<u8>,
+    /// Whether the body came with chunked transfer encoding.
     pub chunked: bool,
+    /// When the request head arrived.
     pub at: Instant,
 }
 
 impl Recorded {
+    /// The first value of the header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -33,7 +46,9 @@ impl Recorded {
 /// What the stand-in does in reply.
 #[derive(Clone, Debug)]
 pub enum Action {
+    /// Writes these bytes (see [`reply`]).
     Write(Vec<u8>),
+    /// Waits.
     Sleep(Duration),
     /// Closes the connection (after a partial reply, or instead of one).
     Close,
@@ -42,11 +57,13 @@ pub enum Action {
 /// How much of the request body to read before acting.
 #[derive(Clone, Copy, Debug)]
 pub enum Read {
+    /// Read the whole body.
     All,
     /// Read this many body bytes, then act (the rest is never read).
     Partial(usize),
 }
 
+/// A whole HTTP/1.1 response with `Content-Length`: `status` is e.g. `"200 OK"`.
 pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status}\r\n").into_bytes();
     for (n, v) in headers {
@@ -57,13 +74,17 @@ pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A running stand-in; it serves until the test's runtime ends.
 pub struct StandIn {
+    /// Where it listens.
     pub addr: SocketAddr,
+    /// Every request received, in order.
     pub requests: Arc<Mutex<Vec<Recorded>>>,
     connections: Arc<AtomicUsize>,
 }
 
 impl StandIn {
+    /// `http://{addr}/dicom-web`.
     pub fn url(&self) -> String {
         format!("http://{}/dicom-web", self.addr)
     }
@@ -73,6 +94,7 @@ impl StandIn {
         self.connections.load(Ordering::SeqCst)
     }
 
+    /// A copy of every request received so far.
     pub fn recorded(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
@@ -111,6 +133,8 @@ pub async fn serve_with(
     }
 }
 
+/// Starts a stand-in that reads every body whole; `handler` scripts the reply to request
+/// number n.
 pub async fn serve(
     handler: impl Fn(usize, &Recorded) -> Vec<Action> + Send + Sync + 'static,
 ) -> StandIn {
