@@ -3,9 +3,11 @@
 //!
 //! Each file's SOP Instance UID is read from its file meta group first (a few hundred bytes),
 //! so the reply can be checked instance by instance: stored, stored with a warning, failed with
-//! its reason, or not mentioned at all (which counts as a failure). A batch the server refuses
-//! as a whole (an error status, a broken connection after the retries) marks its instances as
-//! failed with that reason; the other batches go on.
+//! its reason, or not mentioned at all. When the server refuses a batch of several instances
+//! as a whole (an error status: one file it cannot parse makes Orthanc answer 400 for all), or
+//! leaves instances unmentioned, those instances are sent again one per request, so one bad
+//! file fails alone. A broken connection (after the retries) fails its batch; the other
+//! batches go on.
 //!
 //! Request bodies are [`BodySource`]s that reopen the files, so a retried request re-sends the
 //! whole body from disk; memory holds one read buffer per request in flight, whatever the
@@ -21,7 +23,7 @@ use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::media_type::MediaType;
 use dicomweb_core::multipart::{Boundary, MultipartEncoder, Part};
 use dicomweb_core::request::Store;
-use dicomweb_core::response::{InstanceOutcome, parse_store};
+use dicomweb_core::response::{InstanceOutcome, StoreResult, parse_store};
 use futures_util::{Stream, StreamExt, stream};
 use tokio::io::AsyncReadExt;
 
@@ -122,7 +124,8 @@ pub struct StoreSummary {
     pub failed: Vec<FailedFile>,
     /// Bytes of instances sent (files, not multipart framing), retries not counted.
     pub bytes: u64,
-    /// STOW-RS requests made (retries not counted).
+    /// STOW-RS requests made: one per batch, plus one per instance sent again alone
+    /// (retries not counted).
     pub requests: usize,
 }
 
@@ -198,24 +201,63 @@ impl Client {
             }
         }
         let batches = batches(ready, options);
-        summary.requests = batches.len();
         let mut results = stream::iter(batches)
             .map(|batch| self.store_batch(batch, options))
             .buffer_unordered(options.concurrency.max(1));
         while let Some(result) = results.next().await {
-            let (stored, failed, bytes) = result?;
-            summary.stored.extend(stored);
-            summary.failed.extend(failed);
-            summary.bytes += bytes;
+            let batch = result?;
+            summary.stored.extend(batch.stored);
+            summary.failed.extend(batch.failed);
+            summary.bytes += batch.bytes;
+            summary.requests += batch.requests;
         }
         Ok(summary)
     }
 
+    /// Sends one batch and sorts its files by the reply. When the server refuses a batch of
+    /// several instances as a whole (an error status), or leaves some instances unmentioned,
+    /// those instances are sent again one per request, so that one file the server cannot
+    /// take does not fail the others.
     async fn store_batch(
         &self,
         batch: Vec<Prepared>,
         options: &StoreOptions,
-    ) -> Result<(Vec<StoredFile>, Vec<FailedFile>, u64), Error> {
+    ) -> Result<BatchOutcome, Error> {
+        let bytes: u64 = batch.iter().map(|f| f.length).sum();
+        let split = batch.len() > 1;
+        let reply = self.send_batch(&batch, options).await;
+        let mut sorted = sort_reply(batch, reply, split)?;
+        let alone = std::mem::take(&mut sorted.again);
+        if !alone.is_empty() {
+            tracing::info!(
+                instances = alone.len(),
+                "a batch was refused in part or whole: sending those instances one by one"
+            );
+        }
+        let requests = 1 + alone.len();
+        for file in alone {
+            let reply = self.send_batch(std::slice::from_ref(&file), options).await;
+            let single = sort_reply(vec![file], reply, false)?;
+            sorted.stored.extend(single.stored);
+            sorted.failed.extend(single.failed);
+        }
+        self.report(ProgressEvent::InstancesSent {
+            count: sorted.stored.len() as u64,
+        });
+        Ok(BatchOutcome {
+            stored: sorted.stored,
+            failed: sorted.failed,
+            bytes,
+            requests,
+        })
+    }
+
+    /// One STOW-RS request for these files, streamed from disk, and its parsed reply.
+    async fn send_batch(
+        &self,
+        batch: &[Prepared],
+        options: &StoreOptions,
+    ) -> Result<StoreResult, Error> {
         let dicom = MediaType::new("application", "dicom");
         let mut store = Store::new(Boundary::from_random_bytes(rand::random::<[u8; 24]>()));
         if let Some(study) = &options.study {
@@ -226,7 +268,7 @@ impl Client {
         let mut encoder = MultipartEncoder::new(store.boundary().clone());
         let mut segments = Vec::with_capacity(batch.len() * 2 + 1);
         let mut length = 0u64;
-        for file in &batch {
+        for file in batch {
             let [part_head, _] = encoder.encode_part(&Part::new(dicom.clone(), Bytes::new()))?;
             length += part_head.len() as u64 + file.length;
             segments.push(Segment::Bytes(part_head));
@@ -244,85 +286,109 @@ impl Client {
             source = source.with_length(length);
         }
         let request = head.map(|()| RequestBody::Source(source));
-        let bytes: u64 = batch.iter().map(|f| f.length).sum();
         let label = format!("POST {}", request.uri());
-        let reply = async {
-            let response = self.execute(request).await?;
-            let (head, body) = response.into_parts();
-            let body = body
-                .bytes_limited(self.max_response_bytes())
-                .await
-                .map_err(|source| Error::Transport {
-                    request: label.clone(),
-                    source,
-                })?;
-            Ok::<_, Error>(parse_store(
-                head.status,
-                &head.headers,
-                &body,
-                self.read_options(),
-            )?)
-        };
-        let result = match reply.await {
-            Ok(result) => result,
-            Err(error @ Error::Protocol(dicomweb_core::Error::InvalidRequest { .. })) => {
-                return Err(error);
-            }
-            Err(error) => {
-                let reason = format!("the request failed: {error}");
-                let failed = batch
-                    .into_iter()
-                    .map(|f| FailedFile {
-                        path: f.path,
-                        sop_instance_uid: Some(f.uid),
-                        failure_reason: None,
-                        reason: reason.clone(),
-                    })
-                    .collect();
-                return Ok((Vec::new(), failed, bytes));
-            }
-        };
-        let mut stored = Vec::new();
-        let mut failed = Vec::new();
-        for file in batch {
-            match result.outcome(&file.uid) {
-                InstanceOutcome::Stored(instance) => stored.push(StoredFile {
-                    path: file.path,
-                    sop_instance_uid: file.uid,
-                    warning_reason: instance.warning_reason.map(|w| w.0),
-                }),
-                InstanceOutcome::Failed(instance) => {
-                    let code = instance.failure_reason.map(|r| r.0);
-                    let reason = match instance.failure_reason {
-                        Some(r) => match r.description() {
-                            Some(text) => format!("FailureReason {:04X}H: {text}", r.0),
-                            None => format!("FailureReason {:04X}H", r.0),
-                        },
-                        None => "listed in the FailedSOPSequence without a reason".to_owned(),
-                    };
-                    failed.push(FailedFile {
-                        path: file.path,
-                        sop_instance_uid: Some(file.uid),
-                        failure_reason: code,
-                        reason,
-                    });
-                }
-                InstanceOutcome::Unreported => failed.push(FailedFile {
+        let response = self.execute(request).await?;
+        let (head, body) = response.into_parts();
+        let body = body
+            .bytes_limited(self.max_response_bytes())
+            .await
+            .map_err(|source| Error::Transport {
+                request: label,
+                source,
+            })?;
+        Ok(parse_store(
+            head.status,
+            &head.headers,
+            &body,
+            self.read_options(),
+        )?)
+    }
+}
+
+/// What one batch achieved.
+struct BatchOutcome {
+    stored: Vec<StoredFile>,
+    failed: Vec<FailedFile>,
+    bytes: u64,
+    requests: usize,
+}
+
+/// A batch's files sorted by the reply: stored, failed, and to send again alone.
+#[derive(Default)]
+struct Sorted {
+    stored: Vec<StoredFile>,
+    failed: Vec<FailedFile>,
+    again: Vec<Prepared>,
+}
+
+/// Sorts a batch's files by the server's reply. With `split`, instances refused wholesale (an
+/// error status) or not mentioned go to `again` instead of `failed`. An invalid request is an
+/// error for the whole operation; a broken connection (after the retries) fails the batch.
+fn sort_reply(
+    batch: Vec<Prepared>,
+    reply: Result<StoreResult, Error>,
+    split: bool,
+) -> Result<Sorted, Error> {
+    let mut sorted = Sorted::default();
+    let result = match reply {
+        Ok(result) => result,
+        Err(error @ Error::Protocol(dicomweb_core::Error::InvalidRequest { .. })) => {
+            return Err(error);
+        }
+        Err(Error::Protocol(dicomweb_core::Error::Status(_))) if split => {
+            sorted.again = batch;
+            return Ok(sorted);
+        }
+        Err(error) => {
+            let reason = format!("the request failed: {error}");
+            sorted.failed = batch
+                .into_iter()
+                .map(|f| FailedFile {
+                    path: f.path,
+                    sop_instance_uid: Some(f.uid),
+                    failure_reason: None,
+                    reason: reason.clone(),
+                })
+                .collect();
+            return Ok(sorted);
+        }
+    };
+    for file in batch {
+        match result.outcome(&file.uid) {
+            InstanceOutcome::Stored(instance) => sorted.stored.push(StoredFile {
+                path: file.path,
+                sop_instance_uid: file.uid,
+                warning_reason: instance.warning_reason.map(|w| w.0),
+            }),
+            InstanceOutcome::Failed(instance) => {
+                let code = instance.failure_reason.map(|r| r.0);
+                let reason = match instance.failure_reason {
+                    Some(r) => match r.description() {
+                        Some(text) => format!("FailureReason {:04X}H: {text}", r.0),
+                        None => format!("FailureReason {:04X}H", r.0),
+                    },
+                    None => "listed in the FailedSOPSequence without a reason".to_owned(),
+                };
+                sorted.failed.push(FailedFile {
                     path: file.path,
                     sop_instance_uid: Some(file.uid),
-                    failure_reason: None,
-                    reason: format!(
-                        "the server's reply ({}) does not mention this instance",
-                        result.status
-                    ),
-                }),
+                    failure_reason: code,
+                    reason,
+                });
             }
+            InstanceOutcome::Unreported if split => sorted.again.push(file),
+            InstanceOutcome::Unreported => sorted.failed.push(FailedFile {
+                path: file.path,
+                sop_instance_uid: Some(file.uid),
+                failure_reason: None,
+                reason: format!(
+                    "the server's reply ({}) does not mention this instance",
+                    result.status
+                ),
+            }),
         }
-        self.report(ProgressEvent::InstancesSent {
-            count: stored.len() as u64,
-        });
-        Ok((stored, failed, bytes))
     }
+    Ok(sorted)
 }
 
 /// Reads a file's size and its SOP Instance UID from its meta group.

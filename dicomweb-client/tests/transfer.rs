@@ -337,8 +337,10 @@ async fn store_sends_batches_and_checks_every_instance_in_the_reply() {
         .chunked_transfers(false)
         .build()
         .unwrap();
-    let options = StoreOptions::default().batch_instances(2).concurrency(2);
+    let options = StoreOptions::default().batch_instances(3).concurrency(2);
     let summary = client.store_files(&files, &options).await.unwrap();
+    // Two batches (3 + 2), then 1.2.3.5 (not mentioned in its batch's reply) once more, alone;
+    // 1.2.3.4 was refused with a reason, so it is not sent again.
     assert_eq!(summary.requests, 3);
     let recorded = server.recorded();
     assert_eq!(recorded.len(), 3);
@@ -352,15 +354,22 @@ async fn store_sends_batches_and_checks_every_instance_in_the_reply() {
             request.body.len().to_string()
         );
         let sent = sent_instances(request);
-        assert!(sent.len() <= 2);
+        assert!(sent.len() <= 3);
         all_sent.extend(sent);
     }
+    let alone: Vec<_> = recorded
+        .iter()
+        .map(sent_instances)
+        .filter(|s| s.len() == 1)
+        .collect();
+    assert_eq!(alone, [vec![fake_instance("1.2.3.5", 70_000)]]);
     all_sent.sort();
     let mut expected: Vec<Vec<u8>> = uids.iter().map(|u| fake_instance(u, 70_000)).collect();
+    expected.push(fake_instance("1.2.3.5", 70_000));
     expected.sort();
     assert_eq!(
         all_sent, expected,
-        "every file was sent once, byte for byte"
+        "every file was sent byte for byte, once per attempt"
     );
 
     let mut stored: Vec<&str> = summary
@@ -488,6 +497,54 @@ async fn a_batch_that_fails_as_a_whole_marks_its_instances_and_the_others_go_on(
     assert_eq!(summary.failed.len(), 1);
     assert!(
         summary.failed[0].reason.contains("413"),
+        "{}",
+        summary.failed[0].reason
+    );
+}
+
+#[tokio::test]
+async fn one_bad_file_in_a_refused_batch_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_files(dir.path(), &["1.2.3.1", "1.2.3.666", "1.2.3.3"], 100);
+    // Like Orthanc: a batch holding a file it cannot parse is refused whole, with 400.
+    let server = serve(|_, request| {
+        let sent = sent_instances(request);
+        if sent.contains(&fake_instance("1.2.3.666", 100)) {
+            return vec![Action::Write(reply(
+                "400 Bad Request",
+                &[],
+                b"cannot parse",
+            ))];
+        }
+        let stored: Vec<&str> = ["1.2.3.1", "1.2.3.3"]
+            .into_iter()
+            .filter(|u| sent.contains(&fake_instance(u, 100)))
+            .collect();
+        vec![Action::Write(stow_reply("200 OK", &stored, &[]))]
+    })
+    .await;
+    let summary = client(server.url())
+        .store_files(&files, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.requests, 4, "one batch, then each instance alone");
+    assert_eq!(server.recorded().len(), 4);
+    let mut stored: Vec<&str> = summary
+        .stored
+        .iter()
+        .map(|s| s.sop_instance_uid.as_str())
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["1.2.3.1", "1.2.3.3"]);
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(summary.failed[0].path, files[1]);
+    assert!(
+        summary.failed[0].reason.contains("400"),
+        "{}",
+        summary.failed[0].reason
+    );
+    assert!(
+        summary.failed[0].reason.contains("cannot parse"),
         "{}",
         summary.failed[0].reason
     );
