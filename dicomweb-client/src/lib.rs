@@ -53,6 +53,8 @@ mod body;
 mod builder;
 mod client;
 mod error;
+#[cfg(feature = "jobs")]
+pub mod jobs;
 mod operations;
 pub mod progress;
 mod registry;

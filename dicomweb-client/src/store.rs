@@ -170,10 +170,10 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
 
 /// A file ready to send: its UID and size.
 #[derive(Clone, Debug)]
-struct Prepared {
-    path: PathBuf,
-    uid: Uid,
-    length: u64,
+pub(crate) struct Prepared {
+    pub(crate) path: PathBuf,
+    pub(crate) uid: Uid,
+    pub(crate) length: u64,
 }
 
 impl Client {
@@ -392,7 +392,7 @@ fn sort_reply(
 }
 
 /// Reads a file's size and its SOP Instance UID from its meta group.
-async fn prepare(path: &Path) -> Result<Prepared, String> {
+pub(crate) async fn prepare(path: &Path) -> Result<Prepared, String> {
     let mut file = tokio::fs::File::open(path)
         .await
         .map_err(|e| format!("cannot open the file: {e}"))?;

@@ -1,0 +1,107 @@
+//! DICOMweb transfers as persistent jobs on [`orthanc_jobs`] (feature `jobs`).
+//!
+//! - [`TransferJob`] copies a study from one DICOMweb server to another: its first step lists
+//!   the study's instances at the source (QIDO-RS, every page); each later step moves one batch
+//!   (WADO-RS retrieve of each instance to a temporary folder, then one STOW-RS request to the
+//!   destination). The list and the batch cursor are the job's saved state, so a job resumed
+//!   after a crash goes on from the first batch not finished.
+//! - [`StoreJob`] uploads local files the same way, a batch per step.
+//!
+//! A job resumed from its saved state (after a restart or a crash) first asks the destination
+//! which of the instances of the batch that was in flight are already there, and sends only the
+//! others: a batch cut short by a crash is completed, never sent twice.
+//!
+//! Saved state holds server URLs and non-secret settings only; credentials come from the
+//! [`Connect`] function given to [`register`] by the program that restores the jobs (the
+//! `dicomweb` program builds clients from its command line and environment).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use dicomweb_client::Client;
+//! use dicomweb_client::jobs::{self, Connect, TransferJob};
+//! use orthanc_jobs::{Engine, EngineConfig, JobRegistry, SqliteStore};
+//!
+//! let connect: Connect = Arc::new(|url: &str| Client::builder(url).build());
+//! let mut registry = JobRegistry::new();
+//! jobs::register(&mut registry, connect.clone());
+//! let store = Arc::new(SqliteStore::open("jobs.sqlite")?);
+//! let engine = Engine::start(store, registry, EngineConfig::new()).await?;
+//! let job = TransferJob::new(
+//!     connect,
+//!     "http://source:8042/dicom-web",
+//!     "http://destination:8042/dicom-web",
+//!     "1.2.3".parse()?,
+//! )?;
+//! let record = engine.submit_and_wait(job, 0).await?;
+//! println!("{:?}", record.state);
+//! # Ok(())
+//! # }
+//! ```
+
+mod store_job;
+mod transfer;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use dicomweb_core::Uid;
+use dicomweb_core::request::Search;
+use orthanc_jobs::JobRegistry;
+
+pub use store_job::StoreJob;
+pub use transfer::TransferJob;
+
+use crate::{Client, Error};
+
+/// Builds a client for a server URL (with whatever authentication the program has).
+pub type Connect = Arc<dyn Fn(&str) -> Result<Client, Error> + Send + Sync>;
+
+/// The type name of [`TransferJob`] (Orthanc's `Type`).
+pub const TRANSFER_JOB: &str = "DicomWebTransfer";
+
+/// The type name of [`StoreJob`].
+pub const STORE_JOB: &str = "DicomWebStore";
+
+/// Default instances per batch (one STOW-RS request each).
+pub const DEFAULT_BATCH: usize = 16;
+
+/// Registers [`TransferJob`] and [`StoreJob`] so an engine can restore them from their saved
+/// state, building their clients with `connect`.
+pub fn register(registry: &mut JobRegistry, connect: Connect) {
+    let for_transfer = connect.clone();
+    registry.register(TRANSFER_JOB, move |state| {
+        TransferJob::restore(for_transfer.clone(), state).map(|job| Box::new(job) as _)
+    });
+    registry.register(STORE_JOB, move |state| {
+        StoreJob::restore(connect.clone(), state).map(|job| Box::new(job) as _)
+    });
+}
+
+/// The SOP Instance UIDs among `wanted` that the server already holds.
+async fn present_at(client: &Client, wanted: &[Uid]) -> Result<HashSet<String>, Error> {
+    let mut present = HashSet::new();
+    for uid in wanted {
+        let search = Search::instances().matching("SOPInstanceUID", uid.as_str())?;
+        match client.search(&search).await {
+            Ok(found) if !found.data_sets.is_empty() => {
+                present.insert(uid.as_str().to_owned());
+            }
+            Ok(_) => {}
+            Err(Error::Protocol(dicomweb_core::Error::Status(status)))
+                if status.status == http::StatusCode::NOT_FOUND => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(present)
+}
+
+/// Whether an error is worth waiting for and trying again (the server or the network, not
+/// the request).
+fn is_transient(error: &Error) -> bool {
+    match error {
+        Error::Transport { .. } | Error::Token { .. } => true,
+        Error::Protocol(dicomweb_core::Error::Status(status)) => status.is_retryable(),
+        _ => false,
+    }
+}
