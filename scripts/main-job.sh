@@ -1,37 +1,143 @@
 #!/usr/bin/env bash
-# The main job. Today: the `dicomweb` program converts real DICOM files (pydicom's test files, in
-# dicomweb-core/tests/golden/) Part 10 → DICOM JSON → Native DICOM Model XML → DICOM JSON and
-# checks that nothing was lost on the way. The DICOMweb round trip against a real Orthanc
-# (store, search, retrieve, transfer as a job) replaces this once the client's store and retrieve
-# commands land (issue 4).
+# The main job: the `dicomweb` program through a real DICOMweb round trip.
+#
+#  1. installs Orthanc and its DICOMweb plugin if they are missing;
+#  2. starts two Orthancs on free loopback ports, each with a temporary storage folder
+#     ("source" and "destination");
+#  3. generates a study (our own Part 10 writer: multi-frame 16-bit images);
+#  4. `dicomweb store` stores it into the source (STOW-RS, batched, streamed from the files);
+#  5. `dicomweb search` finds it (QIDO-RS) at study and instance level;
+#  6. `dicomweb retrieve instances` retrieves it (WADO-RS, streamed to disk) and every file is
+#     compared byte for byte with the one stored;
+#  7. `dicomweb transfer` copies it from the source to the destination as a persistent job
+#     (orthanc-jobs, SQLite state), and the destination's copy is retrieved and compared too;
+#  8. stops both Orthancs and removes their folders.
+#
+# Progress bars show when the output is a terminal. Any failure stops the job with a message
+# and a non-zero status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-printf '==> prerequisites\n'
+SERIES=${MAIN_JOB_SERIES:-3}
+INSTANCES=${MAIN_JOB_INSTANCES:-8}
+FRAMES=${MAIN_JOB_FRAMES:-4}
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+    printf 'FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+step "prerequisites"
 bash scripts/install-deps.sh
 
-printf '==> cargo build --release --bin dicomweb\n'
-cargo build --release --bin dicomweb --locked
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+step "cargo build --release (dicomweb, make-study)"
+cargo build --release --locked -p dicomweb-cli -p dicomweb-examples --bin dicomweb --bin make-study
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 dicomweb="$target_dir/release/dicomweb"
+make_study="$target_dir/release/make-study"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
-files=(dicomweb-core/tests/golden/*.dcm)
-n=0
-for file in "${files[@]}"; do
-    n=$((n + 1))
-    name=$(basename "$file" .dcm)
-    "$dicomweb" convert "$file" --to json -o "$work/$name.json"
-    "$dicomweb" convert "$work/$name.json" --to xml -o "$work/$name.xml"
-    "$dicomweb" convert "$work/$name.xml" --to json -o "$work/$name.again.json"
-    if ! cmp -s "$work/$name.json" "$work/$name.again.json"; then
-        echo "FAILED: $name: Part 10 → JSON → XML → JSON changed the data set" >&2
-        exit 1
-    fi
-    printf '  [%2d/%d] %-28s %8d B Part 10 → %8d B JSON → %8d B XML → same JSON\n' \
-        "$n" "${#files[@]}" "$name" "$(stat -c %s "$file")" \
-        "$(stat -c %s "$work/$name.json")" "$(stat -c %s "$work/$name.xml")"
-done
-printf '==> OK: %d files converted losslessly\n' "$n"
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts an Orthanc named $1 with its own folder; sets $url_<name> to its DICOMweb root.
+start_orthanc() {
+    local name=$1 dir="$work/orthanc-$1" port dicom_port binary plugin
+    binary=$(command -v Orthanc || echo /usr/sbin/Orthanc)
+    plugin=${ORTHANC_DICOMWEB_PLUGIN:-/usr/share/orthanc/plugins/libOrthancDicomWeb.so}
+    mkdir -p "$dir/storage"
+    port=$(free_port)
+    dicom_port=$(free_port)
+    cat >"$dir/orthanc.json" <<EOF
+{
+  "Name": "main-job-$name", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/storage",
+  "HttpPort": $port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+  "DicomServerEnabled": true, "DicomPort": $dicom_port, "DicomAet": "MAINJOB",
+  "StableAge": 1, "Plugins": ["$plugin"],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "StudiesMetadata": "Full", "SeriesMetadata": "Full" }
+}
+EOF
+    "$binary" "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/system', timeout=1)" 2>/dev/null; then
+            printf -v "url_$name" 'http://127.0.0.1:%s/dicom-web' "$port"
+            printf '  Orthanc "%s" on 127.0.0.1:%s (storage %s)\n' "$name" "$port" "$dir/storage"
+            return
+        fi
+        sleep 0.1
+    done
+    cat "$dir/orthanc.log" >&2
+    fail "Orthanc \"$name\" did not answer on port $port"
+}
+
+# Compares every file of folder $1 with the file of the same name in folder $2.
+same_files() {
+    local a=$1 b=$2 n=0 file
+    for file in "$a"/*.dcm; do
+        cmp -s "$file" "$b/$(basename "$file")" || fail "$(basename "$file") differs between $a and $b"
+        n=$((n + 1))
+    done
+    [ "$(find "$b" -name '*.dcm' | wc -l)" -eq "$n" ] || fail "$b holds other files than $a"
+    echo "$n"
+}
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+step "start two Orthancs (source, destination) on free loopback ports"
+start_orthanc source
+start_orthanc destination
+
+step "generate a study: $SERIES series x $INSTANCES instances, $FRAMES frames of 256x256 16-bit each"
+made=$("$make_study" --out "$work/study" --series "$SERIES" --instances "$INSTANCES" \
+    --rows 256 --columns 256 --frames "$FRAMES" --seed 2026)
+study=$(echo "$made" | json 'd["study"]')
+count=$(echo "$made" | json 'd["instances"]')
+printf '  study %s: %s instances, %s bytes\n' "$study" "$count" "$(echo "$made" | json 'd["bytes"]')"
+
+step "dicomweb store → source (STOW-RS, batches of 4, 2 in flight)"
+"$dicomweb" --url "$url_source" store "$work/study" --batch-instances 4 --concurrency 2 >"$work/store.json"
+stored=$(json 'd["stored"]' <"$work/store.json")
+[ "$stored" -eq "$count" ] || fail "stored $stored of $count instances: $(cat "$work/store.json")"
+printf '  stored %s instances\n' "$stored"
+
+step "dicomweb search (QIDO-RS)"
+"$dicomweb" --url "$url_source" search studies -m "StudyInstanceUID=$study" -i StudyDescription >"$work/studies.json"
+found=$(json 'len(d)' <"$work/studies.json")
+[ "$found" -eq 1 ] || fail "the study search found $found studies"
+"$dicomweb" --url "$url_source" search instances --study "$study" --limit 5 --all-pages >"$work/instances.json"
+found=$(json 'len(d)' <"$work/instances.json")
+[ "$found" -eq "$count" ] || fail "the instance search (pages of 5) found $found of $count instances"
+printf '  1 study; %s instances in pages of 5\n' "$found"
+
+step "dicomweb retrieve instances ← source (WADO-RS, streamed to disk)"
+"$dicomweb" --url "$url_source" retrieve instances --study "$study" --out "$work/retrieved" >/dev/null
+n=$(same_files "$work/study" "$work/retrieved")
+printf '  %s files, each byte-identical to the one stored\n' "$n"
+
+step "dicomweb transfer source → destination (a persistent job)"
+"$dicomweb" transfer --from "$url_source" --to "$url_destination" --study "$study" \
+    --state "$work/jobs" >"$work/transfer.json"
+"$dicomweb" jobs list --state "$work/jobs" >"$work/jobs.json"
+state=$(json 'd[0]["State"]' <"$work/jobs.json")
+[ "$state" = "Success" ] || fail "the transfer job ended in state $state: $(cat "$work/jobs.json")"
+"$dicomweb" --url "$url_destination" retrieve instances --study "$study" --out "$work/copied" >/dev/null
+n=$(same_files "$work/study" "$work/copied")
+printf '  job %s: %s; %s files at the destination, byte-identical\n' \
+    "$(json 'd[0]["ID"]' <"$work/jobs.json")" "$state" "$n"
+
+step "stop both Orthancs"
+cleanup
+trap - EXIT
+printf '\n==> OK: stored, searched, retrieved and transferred %s instances; all byte-identical\n' "$count"

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dicomweb_client::jobs::Connect;
 use dicomweb_client::{Client, ClientBuilder, ProgressObserver, ServerRegistry};
 use gcp_credentials::{
     Credentials, DEFAULT_HEALTHCARE_BASE_URL, HealthcareStore, TokenProvider, TokenProviderOptions,
@@ -89,8 +90,29 @@ pub struct Options {
 impl Options {
     /// The client these options describe, reporting progress to `progress`.
     pub async fn client(&self, progress: Arc<dyn ProgressObserver>) -> Result<Client, Failure> {
-        let mut builder = self.server_builder()?;
-        builder = self.auth(builder).await?;
+        let builder = self.server_builder()?;
+        Ok(self.settings(builder, progress).await?.build()?)
+    }
+
+    /// Builds clients for any server URL with these options' authentication, headers,
+    /// timeouts and retries (for `transfer` and `jobs`, which talk to servers named in jobs).
+    /// The server options (`--url`, `--server`, `--gcp-store`) are not used.
+    pub async fn connector(&self, progress: Arc<dyn ProgressObserver>) -> Result<Connect, Failure> {
+        let template = self
+            .settings(Client::builder("http://unused.invalid/"), progress)
+            .await?;
+        Ok(Arc::new(move |url: &str| {
+            template.clone().base_url(url).build()
+        }))
+    }
+
+    /// Authentication, headers, timeouts, retries and progress on top of `builder`.
+    async fn settings(
+        &self,
+        builder: ClientBuilder,
+        progress: Arc<dyn ProgressObserver>,
+    ) -> Result<ClientBuilder, Failure> {
+        let mut builder = self.auth(builder).await?;
         for header in &self.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure(format!(
@@ -107,7 +129,7 @@ impl Options {
         if let Some(retries) = self.retries {
             builder = builder.max_retries(retries);
         }
-        Ok(builder.progress(progress).build()?)
+        Ok(builder.progress(progress))
     }
 
     /// The server's URL and the settings its registry entry carries.

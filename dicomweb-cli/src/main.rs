@@ -11,12 +11,14 @@
 mod connect;
 mod convert;
 mod delete;
+mod jobs;
 mod output;
 mod progress;
 mod retrieve;
 mod search;
 mod store;
 mod target;
+mod transfer;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +50,10 @@ enum Command {
     Store(store::Args),
     /// Delete a study, series or instance.
     Delete(delete::Args),
+    /// Copy studies from one DICOMweb server to another as persistent jobs.
+    Transfer(transfer::Args),
+    /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
+    Jobs(jobs::Args),
 }
 
 /// A failure, reported as one line.
@@ -93,6 +99,21 @@ fn run_online(command: &Command, connect: &connect::Options) -> Result<(), Failu
             _ => Display::Notes,
         };
         let progress = Arc::new(Progress::new(display, connect.quiet));
+        match command {
+            Command::Transfer(args) => {
+                let connector = connect.connector(progress).await?;
+                return transfer::run(args, connector, connect.quiet).await;
+            }
+            Command::Jobs(args) => {
+                let connector = if args.runs_jobs() {
+                    Some(connect.connector(progress).await?)
+                } else {
+                    None
+                };
+                return jobs::run(args, connector, connect.quiet).await;
+            }
+            _ => {}
+        }
         let client = connect.client(progress.clone()).await?;
         match command {
             Command::Search(args) => search::run(args, &client).await,
@@ -100,6 +121,7 @@ fn run_online(command: &Command, connect: &connect::Options) -> Result<(), Failu
             Command::Store(args) => store::run(args, &client, &progress).await,
             Command::Delete(args) => delete::run(args, &client).await,
             Command::Convert(args) => convert::run(args),
+            Command::Transfer(_) | Command::Jobs(_) => Ok(()),
         }
     })
 }

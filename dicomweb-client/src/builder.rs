@@ -14,8 +14,10 @@ use crate::{
     Transport,
 };
 
-/// Settings for a [`Client`].
+/// Settings for a [`Client`]. Cloning it gives the same settings, e.g. for another server
+/// ([`ClientBuilder::base_url`]).
 #[must_use]
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: String,
     transport: Option<Arc<dyn Transport>>,
@@ -60,6 +62,12 @@ impl ClientBuilder {
             read_options: ReadOptions::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// The same settings for another DICOMweb root.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
     }
 
     /// Settings from a registry entry (Orthanc's `DicomWeb.Servers`): URL, basic auth,

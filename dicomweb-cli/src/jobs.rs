@@ -1,0 +1,264 @@
+//! `dicomweb jobs`: the persistent jobs in a state folder (SQLite), listed, shown, run to the
+//! end, paused, resumed, canceled or resubmitted — from this process or while another one runs
+//! them (the store is the source of truth).
+//!
+//! `run` takes back every unfinished job (also those a killed process left running: each
+//! resumes from its last saved step) and runs them until none is pending, running or waiting
+//! to retry. `list` and `show` print Orthanc's JSON (ID, Type, State, Progress, Priority,
+//! CreationTime, …).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use dicomweb_client::jobs::{self, Connect};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orthanc_jobs::{
+    Engine, EngineConfig, JobId, JobRecord, JobRegistry, JobState, JobsHandle, SqliteStore,
+};
+
+use crate::Failure;
+use crate::output::print_json;
+
+/// The state folder (`--state`), shared by `transfer` and `jobs`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArg {
+    /// The folder holding the jobs' state (default: $XDG_DATA_HOME/dicomweb, else
+    /// ~/.local/share/dicomweb).
+    #[arg(long = "state", value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+}
+
+/// `dicomweb jobs …`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+    #[command(flatten)]
+    state: StateArg,
+    /// How many jobs `run` runs at once.
+    #[arg(long, default_value_t = 2, global = true)]
+    concurrency: usize,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Print every job as a JSON array (Orthanc's fields).
+    List,
+    /// Print one job.
+    Show {
+        /// The job's ID.
+        id: String,
+    },
+    /// Run every unfinished job to the end.
+    Run,
+    /// Pause a job (between two steps).
+    Pause {
+        /// The job's ID.
+        id: String,
+    },
+    /// Resume a paused job.
+    Resume {
+        /// The job's ID.
+        id: String,
+    },
+    /// Cancel a job.
+    Cancel {
+        /// The job's ID.
+        id: String,
+    },
+    /// Run a failed or canceled job again from the start.
+    Resubmit {
+        /// The job's ID.
+        id: String,
+    },
+}
+
+impl Args {
+    /// Whether the command runs jobs (and so needs the connection options).
+    pub fn runs_jobs(&self) -> bool {
+        matches!(self.action, Action::Run)
+    }
+}
+
+/// Runs `dicomweb jobs`; `connect` builds the clients of the jobs `run` runs.
+pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(), Failure> {
+    let store = open_store(args.state.dir.as_deref())?;
+    let handle = JobsHandle::new(store.clone());
+    let id = |text: &str| {
+        text.parse::<JobId>()
+            .map_err(|e| Failure(format!("invalid job ID {text:?}: {e}")))
+    };
+    match &args.action {
+        Action::List => print_json(&records_json(&handle.list().await?)),
+        Action::Show { id: text } => {
+            let record = handle.get(id(text)?).await?;
+            print_json(&record.to_orthanc_json(SystemTime::now()))
+        }
+        Action::Pause { id: text } => act(&handle, id(text)?, "pause").await,
+        Action::Resume { id: text } => act(&handle, id(text)?, "resume").await,
+        Action::Cancel { id: text } => act(&handle, id(text)?, "cancel").await,
+        Action::Resubmit { id: text } => act(&handle, id(text)?, "resubmit").await,
+        Action::Run => {
+            let connect = connect.ok_or_else(|| Failure("no connection options".to_owned()))?;
+            let engine = start_engine(store, connect, args.concurrency).await?;
+            let ids: Vec<JobId> = unfinished(&engine.handle().list().await?)
+                .map(|r| r.id)
+                .collect();
+            let records = wait_all(engine.handle(), &ids, quiet).await?;
+            engine.shutdown().await;
+            finish(&records)
+        }
+    }
+}
+
+async fn act(handle: &JobsHandle, id: JobId, action: &str) -> Result<(), Failure> {
+    let report = match action {
+        "pause" => handle.pause(id).await?,
+        "resume" => handle.resume(id).await?,
+        "cancel" => handle.cancel(id).await?,
+        _ => handle.resubmit(id).await?,
+    };
+    print_json(&serde_json::json!({
+        "ID": id.to_string(),
+        "Action": action,
+        "Before": format!("{:?}", report.before),
+        "After": format!("{:?}", report.after),
+    }))
+}
+
+/// The state folder's SQLite store, the folder created if needed.
+pub fn open_store(dir: Option<&Path>) -> Result<Arc<SqliteStore>, Failure> {
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None => default_state_dir()?,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Failure(format!(
+            "cannot create the state folder {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let path = dir.join("jobs.sqlite");
+    SqliteStore::open(&path)
+        .map(Arc::new)
+        .map_err(|e| Failure(format!("cannot open the job store {}: {e}", path.display())))
+}
+
+fn default_state_dir() -> Result<PathBuf, Failure> {
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(data).join("dicomweb"));
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".local/share/dicomweb")),
+        None => Err(Failure(
+            "no state folder: give --state DIR (neither XDG_DATA_HOME nor HOME is set)".to_owned(),
+        )),
+    }
+}
+
+/// An engine over the store that knows the DICOMweb job types.
+pub async fn start_engine(
+    store: Arc<SqliteStore>,
+    connect: Connect,
+    concurrency: usize,
+) -> Result<Engine, Failure> {
+    let mut registry = JobRegistry::new();
+    jobs::register(&mut registry, connect);
+    let mut config = EngineConfig::new();
+    config.concurrent_jobs(concurrency).history_size(1000);
+    Ok(Engine::start(store, registry, config).await?)
+}
+
+fn unfinished(records: &[JobRecord]) -> impl Iterator<Item = &JobRecord> {
+    records.iter().filter(|r| {
+        matches!(
+            r.state,
+            JobState::Pending | JobState::Running | JobState::Retry
+        )
+    })
+}
+
+/// Waits for the jobs to finish (success, failure, or paused by someone), drawing their
+/// overall progress on standard error when it is a terminal.
+pub async fn wait_all(
+    handle: &JobsHandle,
+    ids: &[JobId],
+    quiet: bool,
+) -> Result<Vec<JobRecord>, Failure> {
+    let bar = if !quiet && std::io::stderr().is_terminal() && !ids.is_empty() {
+        let bar = ProgressBar::with_draw_target(
+            Some(ids.len() as u64 * 100),
+            ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} jobs [{bar:30}] {percent:>3}% {msg} {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    loop {
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(handle.get(*id).await?);
+        }
+        let done = records
+            .iter()
+            .filter(|r| {
+                !matches!(
+                    r.state,
+                    JobState::Pending | JobState::Running | JobState::Retry
+                )
+            })
+            .count();
+        let progress: u64 = records
+            .iter()
+            .map(|r| {
+                if r.state == JobState::Success {
+                    100
+                } else {
+                    u64::from(r.progress)
+                }
+            })
+            .sum();
+        bar.set_position(progress);
+        bar.set_message(format!("{done}/{} done", ids.len()));
+        if done == ids.len() {
+            bar.finish_and_clear();
+            return Ok(records);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Prints the records; fails when one did not succeed.
+pub fn finish(records: &[JobRecord]) -> Result<(), Failure> {
+    print_json(&records_json(records))?;
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| r.state != JobState::Success)
+        .map(|r| match &r.error {
+            Some(error) => format!("{} {:?}: {}", r.id, r.state, error.description),
+            None => format!("{} {:?}", r.id, r.state),
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "{} of {} jobs did not succeed: {}",
+            failed.len(),
+            records.len(),
+            failed.join("; ")
+        )))
+    }
+}
+
+fn records_json(records: &[JobRecord]) -> serde_json::Value {
+    let now = SystemTime::now();
+    serde_json::Value::Array(records.iter().map(|r| r.to_orthanc_json(now)).collect())
+}
