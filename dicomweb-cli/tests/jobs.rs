@@ -169,7 +169,10 @@ fn async_submission_then_control_from_other_processes() {
     let canceled = json(&dicomweb(&["jobs", "cancel", &id, "--state", state_dir]));
     assert_eq!(canceled["After"], "Success", "{canceled}");
     let error = dicomweb(&["jobs", "resubmit", &id, "--state", state_dir]);
-    assert!(!error.status.success(), "a successful job cannot be resubmitted");
+    assert!(
+        !error.status.success(),
+        "a successful job cannot be resubmitted"
+    );
     let line = String::from_utf8_lossy(&error.stderr);
     assert_eq!(line.lines().count(), 1, "{line}");
     let error = dicomweb(&["jobs", "show", "not-an-id", "--state", state_dir]);
