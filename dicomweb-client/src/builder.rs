@@ -71,9 +71,23 @@ impl ClientBuilder {
     }
 
     /// Settings from a registry entry (Orthanc's `DicomWeb.Servers`): URL, basic auth,
-    /// headers, timeout, chunked transfers, client certificate (files are read now).
+    /// headers, timeout, chunked transfers, client certificate (files are read now); with the
+    /// `gcp` feature, a `GoogleCloudPlatform.Accounts` entry's token provider.
     pub fn from_server(server: &ServerConfig) -> Result<Self, Error> {
         let mut builder = Self::new(server.url.clone());
+        #[cfg(feature = "gcp")]
+        if let Some(account) = &server.gcp_account {
+            let gcp = |e: gcp_credentials::Error| Error::Token {
+                source: Box::new(e),
+            };
+            let credentials = account.load_credentials().map_err(gcp)?;
+            let provider = gcp_credentials::TokenProvider::with_reqwest(
+                credentials,
+                gcp_credentials::TokenProviderOptions::default(),
+            )
+            .map_err(gcp)?;
+            builder = builder.token_provider(Arc::new(provider));
+        }
         if let Some(username) = &server.username {
             let password = server.password.clone().unwrap_or_else(|| Password::new(""));
             builder = builder.auth(Auth::Basic {

@@ -1,4 +1,7 @@
 //! A registry of DICOMweb servers read from Orthanc's `DicomWeb.Servers` configuration, as is.
+//! With the `gcp` feature, the accounts of Orthanc's Google Cloud plugin
+//! (`GoogleCloudPlatform.Accounts`) are servers too, whose clients get their tokens from the
+//! account's credentials ([`ClientBuilder::from_server`](crate::ClientBuilder::from_server)).
 //!
 //! Both of Orthanc's forms are accepted, comments and all:
 //!
@@ -65,6 +68,10 @@ pub struct ServerConfig {
     pub certificate_key_password: Option<Password>,
     /// Keys this crate does not interpret (Orthanc's user properties, `Pkcs11`, ...).
     pub other: BTreeMap<String, Value>,
+    /// A Cloud Healthcare API account from Orthanc's GCP plugin configuration
+    /// (`GoogleCloudPlatform.Accounts`): clients of this entry get their tokens from it.
+    #[cfg(feature = "gcp")]
+    pub gcp_account: Option<gcp_credentials::OrthancGcpAccount>,
 }
 
 impl ServerConfig {
@@ -82,6 +89,8 @@ impl ServerConfig {
             certificate_key_file: None,
             certificate_key_password: None,
             other: BTreeMap::new(),
+            #[cfg(feature = "gcp")]
+            gcp_account: None,
         }
     }
 
@@ -172,15 +181,30 @@ impl ServerRegistry {
             message,
         };
         let clean = jsonc::strip(text).map_err(fail)?;
-        let root: Value =
+        let value: Value =
             serde_json::from_str(&clean).map_err(|e| fail(format!("not JSON: {e}")))?;
-        let Some(root) = root.as_object() else {
-            return Err(fail(format!("expected a JSON object, got {}", kind(&root))));
+        let Some(root) = value.as_object() else {
+            return Err(fail(format!(
+                "expected a JSON object, got {}",
+                kind(&value)
+            )));
         };
+        let mut registry = Self::new();
+        // With the `gcp` feature, the GCP plugin's accounts are servers too (a DicomWeb.Servers
+        // entry of the same name wins).
+        #[cfg(feature = "gcp")]
+        for account in
+            gcp_credentials::read_orthanc_gcp_accounts(&value).map_err(|e| fail(e.to_string()))?
+        {
+            let mut server = ServerConfig::new(account.dicomweb_root());
+            let name = account.name.clone();
+            server.gcp_account = Some(account);
+            registry.servers.insert(name, server);
+        }
         let servers = match root.get("DicomWeb") {
-            None => return Ok(Self::new()),
+            None => return Ok(registry),
             Some(Value::Object(dicomweb)) => match dicomweb.get("Servers") {
-                None => return Ok(Self::new()),
+                None => return Ok(registry),
                 Some(Value::Object(servers)) => servers,
                 Some(other) => {
                     return Err(fail(format!(
@@ -196,7 +220,6 @@ impl ServerRegistry {
                 )));
             }
         };
-        let mut registry = Self::new();
         for (name, value) in servers {
             let server = ServerConfig::from_json(value, base_dir)
                 .map_err(|m| fail(format!("server {name:?}: {m}")))?;
