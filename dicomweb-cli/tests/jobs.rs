@@ -140,11 +140,13 @@ fn async_submission_then_control_from_other_processes() {
         &source.dicomweb_url(),
         "--to",
         &destination.dicomweb_url(),
-        "--study",
-        &spec.study_uid(),
+        "--all",
         "--state",
         state_dir,
     ]));
+    // --all: one job per study of the source (here one).
+    assert_eq!(submitted.as_array().unwrap().len(), 1, "{submitted}");
+    assert_eq!(submitted[0]["StudyInstanceUID"], spec.study_uid().as_str());
     let id = submitted[0]["ID"].as_str().unwrap().to_owned();
     assert_eq!(
         count_instances(&destination),
