@@ -70,7 +70,7 @@ pub async fn run(args: &Args, client: &Client, progress: &Progress) -> Result<()
         .iter()
         .map(|f| {
             serde_json::json!({
-                "path": f.path.display().to_string(),
+                "path": f.source.to_string(),
                 "sop_instance_uid": f.sop_instance_uid.as_ref().map(ToString::to_string),
                 "failure_reason": f.failure_reason,
                 "reason": f.reason,
@@ -83,7 +83,7 @@ pub async fn run(args: &Args, client: &Client, progress: &Progress) -> Result<()
         .filter_map(|s| {
             s.warning_reason.map(|code| {
                 serde_json::json!({
-                    "path": s.path.display().to_string(),
+                    "path": s.source.to_string(),
                     "sop_instance_uid": s.sop_instance_uid.to_string(),
                     "warning_reason": code,
                 })

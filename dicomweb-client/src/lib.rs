@@ -79,7 +79,7 @@ pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retrieve::{PartStream, RetrieveSummary, RetrievedFile};
 pub use retry::{RetryPolicy, is_retryable_status, retry_after};
 pub use secret::{AccessToken, Password};
-pub use store::{FailedFile, StoreOptions, StoreSummary, StoredFile, collect_files};
+pub use store::{Failed, InstanceSource, StoreOptions, StoreSummary, Stored, collect_files};
 pub use timeout::Timeouts;
 pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, TransportFuture};
 

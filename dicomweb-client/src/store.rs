@@ -88,25 +88,53 @@ impl StoreOptions {
     }
 }
 
-/// A file the server stored.
+/// Where an instance given to a store came from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceSource {
+    /// A file ([`Client::store_files`]).
+    File(PathBuf),
+    /// The instance at this index of the list given to [`Client::store_instances`].
+    Memory(usize),
+}
+
+impl InstanceSource {
+    /// The file, for a file.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            InstanceSource::File(path) => Some(path),
+            InstanceSource::Memory(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InstanceSource::File(path) => write!(f, "{}", path.display()),
+            InstanceSource::Memory(index) => write!(f, "instance #{index}"),
+        }
+    }
+}
+
+/// An instance the server stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct StoredFile {
-    /// The file.
-    pub path: PathBuf,
+pub struct Stored {
+    /// The file, or the position in the list given.
+    pub source: InstanceSource,
     /// Its SOP Instance UID.
     pub sop_instance_uid: Uid,
     /// The server's WarningReason code, if it stored the instance with a change.
     pub warning_reason: Option<u16>,
 }
 
-/// A file that was not stored.
+/// An instance that was not stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FailedFile {
-    /// The file.
-    pub path: PathBuf,
-    /// Its SOP Instance UID, when the file could be read.
+pub struct Failed {
+    /// The file, or the position in the list given.
+    pub source: InstanceSource,
+    /// Its SOP Instance UID, when its meta group could be read.
     pub sop_instance_uid: Option<Uid>,
     /// The server's FailureReason code, when it gave one.
     pub failure_reason: Option<u16>,
@@ -114,15 +142,15 @@ pub struct FailedFile {
     pub reason: String,
 }
 
-/// What [`Client::store_files`] achieved.
+/// What [`Client::store_files`] or [`Client::store_instances`] achieved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoreSummary {
-    /// The files stored.
-    pub stored: Vec<StoredFile>,
-    /// The files not stored, with reasons.
-    pub failed: Vec<FailedFile>,
-    /// Bytes of instances sent (files, not multipart framing), retries not counted.
+    /// The instances stored.
+    pub stored: Vec<Stored>,
+    /// The instances not stored, with reasons.
+    pub failed: Vec<Failed>,
+    /// Bytes of instances sent (not multipart framing), retries not counted.
     pub bytes: u64,
     /// STOW-RS requests made: one per batch, plus one per instance sent again alone
     /// (retries not counted).
@@ -130,7 +158,7 @@ pub struct StoreSummary {
 }
 
 impl StoreSummary {
-    /// Whether every file was stored.
+    /// Whether every instance was stored.
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
     }
@@ -168,10 +196,12 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-/// A file ready to send: its UID and size.
+/// An instance ready to send: where it is, its UID and size.
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
-    pub(crate) path: PathBuf,
+    pub(crate) source: InstanceSource,
+    /// The bytes, for an instance in memory.
+    pub(crate) bytes: Option<Bytes>,
     pub(crate) uid: Uid,
     pub(crate) length: u64,
 }
@@ -192,14 +222,59 @@ impl Client {
         for path in files {
             match prepare(path).await {
                 Ok(prepared) => ready.push(prepared),
-                Err(reason) => summary.failed.push(FailedFile {
-                    path: path.clone(),
+                Err(reason) => summary.failed.push(Failed {
+                    source: InstanceSource::File(path.clone()),
                     sop_instance_uid: None,
                     failure_reason: None,
                     reason,
                 }),
             }
         }
+        self.store_prepared(ready, summary, options).await
+    }
+
+    /// Stores Part 10 instances held in memory (each a whole file, preamble optional), in
+    /// batches as [`store_files`](Self::store_files) does; the bytes are sent as they are,
+    /// never copied. Results name each instance by its position in `instances`.
+    pub async fn store_instances(
+        &self,
+        instances: Vec<Bytes>,
+        options: &StoreOptions,
+    ) -> Result<StoreSummary, Error> {
+        let mut summary = StoreSummary::default();
+        let mut ready = Vec::with_capacity(instances.len());
+        for (index, bytes) in instances.into_iter().enumerate() {
+            let source = InstanceSource::Memory(index);
+            let uid = match FileMeta::read(&bytes) {
+                Ok(Some(meta)) => Uid::new(meta.sop_instance_uid.unwrap_or_default())
+                    .map_err(|e| format!("its Media Storage SOP Instance UID: {e}")),
+                Ok(None) => Err("not a DICOM Part 10 file: no complete file meta group".to_owned()),
+                Err(e) => Err(e.to_string()),
+            };
+            match uid {
+                Ok(uid) => ready.push(Prepared {
+                    source,
+                    length: bytes.len() as u64,
+                    bytes: Some(bytes),
+                    uid,
+                }),
+                Err(reason) => summary.failed.push(Failed {
+                    source,
+                    sop_instance_uid: None,
+                    failure_reason: None,
+                    reason,
+                }),
+            }
+        }
+        self.store_prepared(ready, summary, options).await
+    }
+
+    async fn store_prepared(
+        &self,
+        ready: Vec<Prepared>,
+        mut summary: StoreSummary,
+        options: &StoreOptions,
+    ) -> Result<StoreSummary, Error> {
         let batches = batches(ready, options);
         let mut results = stream::iter(batches)
             .map(|batch| self.store_batch(batch, options))
@@ -272,9 +347,13 @@ impl Client {
             let [part_head, _] = encoder.encode_part(&Part::new(dicom.clone(), Bytes::new()))?;
             length += part_head.len() as u64 + file.length;
             segments.push(Segment::Bytes(part_head));
-            segments.push(Segment::File {
-                path: file.path.clone(),
-                length: file.length,
+            segments.push(match (&file.bytes, &file.source) {
+                (Some(bytes), _) => Segment::Bytes(bytes.clone()),
+                (None, InstanceSource::File(path)) => Segment::File {
+                    path: path.clone(),
+                    length: file.length,
+                },
+                (None, InstanceSource::Memory(_)) => Segment::Bytes(Bytes::new()),
             });
         }
         let close = encoder.close();
@@ -307,8 +386,8 @@ impl Client {
 
 /// What one batch achieved.
 struct BatchOutcome {
-    stored: Vec<StoredFile>,
-    failed: Vec<FailedFile>,
+    stored: Vec<Stored>,
+    failed: Vec<Failed>,
     bytes: u64,
     requests: usize,
 }
@@ -316,8 +395,8 @@ struct BatchOutcome {
 /// A batch's files sorted by the reply: stored, failed, and to send again alone.
 #[derive(Default)]
 struct Sorted {
-    stored: Vec<StoredFile>,
-    failed: Vec<FailedFile>,
+    stored: Vec<Stored>,
+    failed: Vec<Failed>,
     again: Vec<Prepared>,
 }
 
@@ -343,8 +422,8 @@ fn sort_reply(
             let reason = format!("the request failed: {error}");
             sorted.failed = batch
                 .into_iter()
-                .map(|f| FailedFile {
-                    path: f.path,
+                .map(|f| Failed {
+                    source: f.source,
                     sop_instance_uid: Some(f.uid),
                     failure_reason: None,
                     reason: reason.clone(),
@@ -355,8 +434,8 @@ fn sort_reply(
     };
     for file in batch {
         match result.outcome(&file.uid) {
-            InstanceOutcome::Stored(instance) => sorted.stored.push(StoredFile {
-                path: file.path,
+            InstanceOutcome::Stored(instance) => sorted.stored.push(Stored {
+                source: file.source,
                 sop_instance_uid: file.uid,
                 warning_reason: instance.warning_reason.map(|w| w.0),
             }),
@@ -369,16 +448,16 @@ fn sort_reply(
                     },
                     None => "listed in the FailedSOPSequence without a reason".to_owned(),
                 };
-                sorted.failed.push(FailedFile {
-                    path: file.path,
+                sorted.failed.push(Failed {
+                    source: file.source,
                     sop_instance_uid: Some(file.uid),
                     failure_reason: code,
                     reason,
                 });
             }
             InstanceOutcome::Unreported if split => sorted.again.push(file),
-            InstanceOutcome::Unreported => sorted.failed.push(FailedFile {
-                path: file.path,
+            InstanceOutcome::Unreported => sorted.failed.push(Failed {
+                source: file.source,
                 sop_instance_uid: Some(file.uid),
                 failure_reason: None,
                 reason: format!(
@@ -415,7 +494,8 @@ pub(crate) async fn prepare(path: &Path) -> Result<Prepared, String> {
                 let uid = Uid::new(text)
                     .map_err(|e| format!("its Media Storage SOP Instance UID: {e}"))?;
                 return Ok(Prepared {
-                    path: path.to_path_buf(),
+                    source: InstanceSource::File(path.to_path_buf()),
+                    bytes: None,
                     uid,
                     length,
                 });

@@ -380,7 +380,7 @@ async fn store_sends_batches_and_checks_every_instance_in_the_reply() {
     stored.sort();
     assert_eq!(stored, ["1.2.3.1", "1.2.3.2", "1.2.3.3"]);
     let mut failed = summary.failed.clone();
-    failed.sort_by(|a, b| a.path.cmp(&b.path));
+    failed.sort_by(|a, b| a.source.cmp(&b.source));
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0].failure_reason, Some(0xA700));
     assert!(failed[0].reason.contains("A700H"), "{}", failed[0].reason);
@@ -414,7 +414,7 @@ async fn a_409_reply_and_unreadable_files_are_failures_with_reasons() {
         summary
             .failed
             .iter()
-            .find(|f| f.path == path)
+            .find(|f| f.source.path() == Some(path))
             .map(|f| f.reason.clone())
             .unwrap()
     };
@@ -537,7 +537,7 @@ async fn one_bad_file_in_a_refused_batch_fails_alone() {
     stored.sort();
     assert_eq!(stored, ["1.2.3.1", "1.2.3.3"]);
     assert_eq!(summary.failed.len(), 1);
-    assert_eq!(summary.failed[0].path, files[1]);
+    assert_eq!(summary.failed[0].source.path(), Some(files[1].as_path()));
     assert!(
         summary.failed[0].reason.contains("400"),
         "{}",
@@ -545,6 +545,54 @@ async fn one_bad_file_in_a_refused_batch_fails_alone() {
     );
     assert!(
         summary.failed[0].reason.contains("cannot parse"),
+        "{}",
+        summary.failed[0].reason
+    );
+}
+
+#[tokio::test]
+async fn instances_in_memory_are_stored_without_files() {
+    let instances: Vec<bytes::Bytes> = ["1.2.3.1", "1.2.3.2"]
+        .iter()
+        .map(|uid| fake_instance(uid, 1000).into())
+        .chain([bytes::Bytes::from_static(b"not DICOM")])
+        .collect();
+    let server = serve(|_, request| {
+        let sent = sent_instances(request);
+        assert_eq!(
+            sent,
+            [
+                fake_instance("1.2.3.1", 1000),
+                fake_instance("1.2.3.2", 1000)
+            ]
+        );
+        vec![Action::Write(stow_reply(
+            "200 OK",
+            &["1.2.3.1", "1.2.3.2"],
+            &[],
+        ))]
+    })
+    .await;
+    let summary = client(server.url())
+        .store_instances(instances, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.requests, 1);
+    let stored: Vec<String> = summary
+        .stored
+        .iter()
+        .map(|s| s.source.to_string())
+        .collect();
+    assert_eq!(stored, ["instance #0", "instance #1"]);
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(
+        summary.failed[0].source,
+        dicomweb_client::InstanceSource::Memory(2)
+    );
+    assert!(
+        summary.failed[0]
+            .reason
+            .contains("not a DICOM Part 10 file"),
         "{}",
         summary.failed[0].reason
     );

@@ -130,7 +130,7 @@ impl StoreJob {
                 let reasons: Vec<String> = summary
                     .failed
                     .iter()
-                    .map(|f| format!("{}: {}", f.path.display(), f.reason))
+                    .map(|f| format!("{}: {}", f.source, f.reason))
                     .collect();
                 return Ok(StepOutcome::Failure {
                     code: 9,
