@@ -14,10 +14,17 @@
 //!   bearer, or a [`TokenProvider`] refreshed once on 401; extra headers; client certificates
 //!   and custom roots. [`ProgressEvent`]s and a `tracing` span per request.
 //! - [`ServerRegistry`]: Orthanc's `DicomWeb.Servers` configuration read as is.
-//! - DICOMweb operations, each built and parsed by [`dicomweb_core`]: [`Client::search`],
-//!   [`Client::search_for_studies`], [`Client::retrieve_metadata`],
-//!   [`Client::retrieve_study_metadata`] (more to come; anything else can go through
-//!   [`Client::execute`] with a request from [`dicomweb_core::request`]).
+//! - DICOMweb operations, each built and parsed by [`dicomweb_core`]: searches at every level,
+//!   one page or all ([`Client::search`], [`Client::search_all`], …); metadata as JSON or XML
+//!   ([`Client::retrieve_metadata`]); instances, frames, pixel data, bulk data, rendered images
+//!   and thumbnails as a [`PartStream`] read as it arrives, and instances straight to disk
+//!   ([`Client::retrieve_instances_to_dir`]: temporary names, renamed when complete); STOW-RS
+//!   from files or memory in batches, several in flight, every instance checked in the reply
+//!   ([`Client::store_files`], [`Client::store_instances`]); [`Client::delete`];
+//!   [`Client::capabilities`]. Anything else goes through [`Client::execute`] with a request
+//!   from [`dicomweb_core::request`].
+//! - Feature `jobs`: transfers and uploads as persistent, resumable jobs on `orthanc-jobs`
+//!   (module `jobs`).
 //!
 //! ```
 //! use dicomweb_client::{Client, FnTransport, RequestBody, ResponseBody, TransportError};
