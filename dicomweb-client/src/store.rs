@@ -122,7 +122,8 @@ impl std::fmt::Display for InstanceSource {
 pub struct Stored {
     /// The file, or the position in the list given.
     pub source: InstanceSource,
-    /// Its SOP Instance UID.
+    /// Its SOP Instance UID, as the server reported it (a file whose meta group disagrees
+    /// with its data set is reported under the data set's UID).
     pub sop_instance_uid: Uid,
     /// The server's WarningReason code, if it stored the instance with a change.
     pub warning_reason: Option<u16>,
@@ -432,11 +433,27 @@ fn sort_reply(
             return Ok(sorted);
         }
     };
+    let single = batch.len() == 1;
     for file in batch {
-        match result.outcome(&file.uid) {
+        let mut outcome = result.outcome(&file.uid);
+        // A request of one instance whose reply lists exactly one instance is about that
+        // instance, even under another UID (a file whose meta group disagrees with its data
+        // set's SOP Instance UID, as some real files do).
+        if single && matches!(outcome, InstanceOutcome::Unreported) {
+            match (&result.stored[..], &result.failed[..]) {
+                ([only], []) => outcome = InstanceOutcome::Stored(only),
+                ([], [only]) => outcome = InstanceOutcome::Failed(only),
+                _ => {}
+            }
+        }
+        match outcome {
             InstanceOutcome::Stored(instance) => sorted.stored.push(Stored {
                 source: file.source,
-                sop_instance_uid: file.uid,
+                sop_instance_uid: instance
+                    .sop_instance_uid
+                    .as_ref()
+                    .and_then(|uid| Uid::new(uid.clone()).ok())
+                    .unwrap_or(file.uid),
                 warning_reason: instance.warning_reason.map(|w| w.0),
             }),
             InstanceOutcome::Failed(instance) => {

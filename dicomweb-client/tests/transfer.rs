@@ -551,6 +551,38 @@ async fn one_bad_file_in_a_refused_batch_fails_alone() {
 }
 
 #[tokio::test]
+async fn a_single_instance_reported_under_its_data_set_uid_is_stored() {
+    // The file's meta group says 1.2.3.1; its data set (what servers report) says 1.9.9.9.
+    let server = serve(|_, _| vec![Action::Write(stow_reply("200 OK", &["1.9.9.9"], &[]))]).await;
+    let summary = client(server.url())
+        .store_instances(
+            vec![fake_instance("1.2.3.1", 10).into()],
+            &StoreOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(summary.is_success(), "{:?}", summary.failed);
+    assert_eq!(summary.stored[0].sop_instance_uid.as_str(), "1.9.9.9");
+    // In a batch of several, an unmentioned instance is sent again alone, then judged.
+    let server = serve(|n, _| match n {
+        0 => vec![Action::Write(stow_reply("200 OK", &["1.2.3.2"], &[]))],
+        _ => vec![Action::Write(stow_reply("409 Conflict", &[], &["1.9.9.9"]))],
+    })
+    .await;
+    let instances = vec![
+        fake_instance("1.2.3.1", 10).into(),
+        fake_instance("1.2.3.2", 10).into(),
+    ];
+    let summary = client(server.url())
+        .store_instances(instances, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.requests, 2);
+    assert_eq!(summary.stored.len(), 1);
+    assert_eq!(summary.failed[0].failure_reason, Some(0xA700));
+}
+
+#[tokio::test]
 async fn instances_in_memory_are_stored_without_files() {
     let instances: Vec<bytes::Bytes> = ["1.2.3.1", "1.2.3.2"]
         .iter()
