@@ -144,8 +144,17 @@ impl Client {
         &self,
         request: http::Request<dicomweb_core::request::Body>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        self.fetch_body(request.map(RequestBody::from)).await
+    }
+
+    /// Sends a request and reads its whole body, up to
+    /// [`max_response_bytes`](Client::max_response_bytes).
+    pub(crate) async fn fetch_body(
+        &self,
+        request: http::Request<RequestBody>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
         let label = format!("{} {}", request.method(), request.uri());
-        let response = self.execute(request.map(RequestBody::from)).await?;
+        let response = self.execute(request).await?;
         let (head, body) = response.into_parts();
         let body = body
             .bytes_limited(self.max_response_bytes())

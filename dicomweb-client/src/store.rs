@@ -366,22 +366,8 @@ impl Client {
             source = source.with_length(length);
         }
         let request = head.map(|()| RequestBody::Source(source));
-        let label = format!("POST {}", request.uri());
-        let response = self.execute(request).await?;
-        let (head, body) = response.into_parts();
-        let body = body
-            .bytes_limited(self.max_response_bytes())
-            .await
-            .map_err(|source| Error::Transport {
-                request: label,
-                source,
-            })?;
-        Ok(parse_store(
-            head.status,
-            &head.headers,
-            &body,
-            self.read_options(),
-        )?)
+        let (status, headers, body) = self.fetch_body(request).await?;
+        Ok(parse_store(status, &headers, &body, self.read_options())?)
     }
 }
 

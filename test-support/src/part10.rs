@@ -19,24 +19,9 @@ pub struct Instance<'a> {
 }
 
 const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
-const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+use crate::study::element;
 
-fn element(out: &mut Vec<u8>, group: u16, elem: u16, vr: &[u8; 2], value: &[u8]) {
-    let mut value = value.to_vec();
-    if value.len() % 2 == 1 {
-        value.push(if vr == b"UI" || vr == b"OB" { 0 } else { b' ' });
-    }
-    out.extend_from_slice(&group.to_le_bytes());
-    out.extend_from_slice(&elem.to_le_bytes());
-    out.extend_from_slice(vr);
-    if matches!(vr, b"OB" | b"OW" | b"SQ" | b"UN" | b"UT") {
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-    } else {
-        out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-    }
-    out.extend_from_slice(&value);
-}
+const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 
 /// The Part 10 bytes of `i`.
 pub fn instance(i: &Instance<'_>) -> Vec<u8> {

@@ -298,7 +298,7 @@ impl StudySpec {
 
 /// Writes one element, explicit VR little endian, padding odd values (UI with NUL, text with
 /// a space, binary with 0).
-fn element(out: &mut Vec<u8>, group: u16, elem: u16, vr: &[u8; 2], value: &[u8]) {
+pub(crate) fn element(out: &mut Vec<u8>, group: u16, elem: u16, vr: &[u8; 2], value: &[u8]) {
     let odd = value.len() % 2 == 1;
     let len = value.len() + usize::from(odd);
     out.extend_from_slice(&group.to_le_bytes());

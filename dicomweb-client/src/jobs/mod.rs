@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use dicomweb_core::Uid;
 use dicomweb_core::request::Search;
-use orthanc_jobs::JobRegistry;
+use orthanc_jobs::{JobRegistry, StepOutcome};
 
 pub use store_job::StoreJob;
 pub use transfer::TransferJob;
@@ -94,6 +94,53 @@ async fn present_at(client: &Client, wanted: &[Uid]) -> Result<HashSet<String>, 
         }
     }
     Ok(present)
+}
+
+/// How many times in a row a step may wait for a server that is down.
+const MAX_TRANSIENT_RETRIES: u32 = 5;
+
+/// A step's result as the engine's outcome: a transient error (the network, a 5xx) becomes
+/// `RetryAfter` with a growing delay, up to [`MAX_TRANSIENT_RETRIES`] in a row (`retries`
+/// counts them, reset by any success); any other error fails the job with its text.
+fn step_outcome(result: Result<StepOutcome, Error>, retries: &mut u32) -> StepOutcome {
+    match result {
+        Ok(outcome) => {
+            *retries = 0;
+            outcome
+        }
+        Err(error) if is_transient(&error) && *retries < MAX_TRANSIENT_RETRIES => {
+            *retries += 1;
+            tracing::warn!(retry = *retries, %error, "job step failed; retrying");
+            StepOutcome::RetryAfter(std::time::Duration::from_secs(1 << (*retries).min(5)))
+        }
+        Err(error) => StepOutcome::Failure {
+            code: NETWORK_PROTOCOL,
+            description: error.to_string(),
+        },
+    }
+}
+
+/// Orthanc's error code for a failed exchange with a remote server (`NetworkProtocol`).
+const NETWORK_PROTOCOL: i32 = 9;
+
+/// The job's failure when a store left instances behind, with each one's reason.
+fn store_failure(summary: &crate::StoreSummary, sent: usize, destination: &str) -> StepOutcome {
+    let reasons: Vec<String> = summary
+        .failed
+        .iter()
+        .map(|f| match &f.sop_instance_uid {
+            Some(uid) => format!("{} ({uid}): {}", f.source, f.reason),
+            None => format!("{}: {}", f.source, f.reason),
+        })
+        .collect();
+    StepOutcome::Failure {
+        code: NETWORK_PROTOCOL,
+        description: format!(
+            "{} of {sent} instances were not stored at {destination}: {}",
+            summary.failed.len(),
+            reasons.join("; ")
+        ),
+    }
 }
 
 /// Whether an error is worth waiting for and trying again (the server or the network, not

@@ -1,17 +1,13 @@
 //! [`StoreJob`]: local files uploaded to a DICOMweb server, a batch per step.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use dicomweb_core::Uid;
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
-use super::{Connect, DEFAULT_BATCH, STORE_JOB, is_transient, present_at};
+use super::{Connect, DEFAULT_BATCH, STORE_JOB, present_at, step_outcome, store_failure};
 use crate::store::prepare;
 use crate::{Client, Error, StoreOptions};
-
-const MAX_TRANSIENT_RETRIES: u32 = 5;
 
 /// The saved state of an upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,21 +123,11 @@ impl StoreJob {
             }
             let summary = client.store_files(&batch, &options).await?;
             if !summary.is_success() {
-                let reasons: Vec<String> = summary
-                    .failed
-                    .iter()
-                    .map(|f| format!("{}: {}", f.source, f.reason))
-                    .collect();
-                return Ok(StepOutcome::Failure {
-                    code: 9,
-                    description: format!(
-                        "{} of {} files were not stored at {}: {}",
-                        summary.failed.len(),
-                        batch.len(),
-                        self.state.destination,
-                        reasons.join("; ")
-                    ),
-                });
+                return Ok(store_failure(
+                    &summary,
+                    batch.len(),
+                    &self.state.destination,
+                ));
             }
             self.state.sent += summary.stored.len() as u64;
             self.state.bytes += summary.bytes;
@@ -162,22 +148,8 @@ impl Job for StoreJob {
 
     fn step<'a>(&'a mut self, _ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
-            match self.run_step().await {
-                Ok(outcome) => {
-                    self.state.retries = 0;
-                    outcome
-                }
-                Err(error)
-                    if is_transient(&error) && self.state.retries < MAX_TRANSIENT_RETRIES =>
-                {
-                    self.state.retries += 1;
-                    StepOutcome::RetryAfter(Duration::from_secs(1 << self.state.retries.min(5)))
-                }
-                Err(error) => StepOutcome::Failure {
-                    code: 9,
-                    description: error.to_string(),
-                },
-            }
+            let result = self.run_step().await;
+            step_outcome(result, &mut self.state.retries)
         })
     }
 

@@ -1,13 +1,11 @@
 //! [`TransferJob`]: a study copied from one DICOMweb server to another, a batch per step.
 
-use std::time::Duration;
-
 use dicomweb_core::request::{RetrieveInstances, Search, Target};
 use dicomweb_core::{Tag, Uid};
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
-use super::{Connect, DEFAULT_BATCH, TRANSFER_JOB, is_transient, present_at};
+use super::{Connect, DEFAULT_BATCH, TRANSFER_JOB, present_at, step_outcome, store_failure};
 use crate::{Client, Error, StoreOptions};
 
 const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
@@ -15,9 +13,6 @@ const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
 
 /// The most instances one study may list (a guard against a runaway server).
 const MAX_INSTANCES: usize = 1_000_000;
-
-/// How many times in a row a step may wait for a server that is down.
-const MAX_TRANSIENT_RETRIES: u32 = 5;
 
 /// One instance to move.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,24 +197,11 @@ impl TransferJob {
                 .concurrency(1);
             let summary = destination.store_files(&files, &options).await?;
             if !summary.is_success() {
-                let reasons: Vec<String> = summary
-                    .failed
-                    .iter()
-                    .map(|f| {
-                        let uid = f.sop_instance_uid.as_ref().map_or("?", |u| u.as_str());
-                        format!("{uid}: {}", f.reason)
-                    })
-                    .collect();
-                return Ok(StepOutcome::Failure {
-                    code: 9, // Orthanc's NetworkProtocol
-                    description: format!(
-                        "{} of {} instances were not stored at {}: {}",
-                        summary.failed.len(),
-                        files.len(),
-                        self.state.destination,
-                        reasons.join("; ")
-                    ),
-                });
+                return Ok(store_failure(
+                    &summary,
+                    files.len(),
+                    &self.state.destination,
+                ));
             }
             self.state.sent += summary.stored.len() as u64;
             self.state.bytes += summary.bytes;
@@ -240,23 +222,8 @@ impl Job for TransferJob {
 
     fn step<'a>(&'a mut self, ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
-            match self.run_step(ctx).await {
-                Ok(outcome) => {
-                    self.state.retries = 0;
-                    outcome
-                }
-                Err(error)
-                    if is_transient(&error) && self.state.retries < MAX_TRANSIENT_RETRIES =>
-                {
-                    self.state.retries += 1;
-                    tracing::warn!(retry = self.state.retries, %error, "transfer step failed; retrying");
-                    StepOutcome::RetryAfter(Duration::from_secs(1 << self.state.retries.min(5)))
-                }
-                Err(error) => StepOutcome::Failure {
-                    code: 9,
-                    description: error.to_string(),
-                },
-            }
+            let result = self.run_step(ctx).await;
+            step_outcome(result, &mut self.state.retries)
         })
     }
 
