@@ -10,7 +10,7 @@ use dicomweb_client::{Client, RetryPolicy, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
 use dicomweb_core::request::{RetrieveInstances, Target};
-use test_support::standin::{Action, Read, Recorded, reply, serve, serve_with};
+use test_support::standin::{Action, Read, Recorded, StandIn, reply, serve, serve_with};
 
 /// A small Part 10 file: preamble, `DICM`, a meta group with its length and the SOP Instance
 /// UID, then `payload` bytes standing in for the data set.
@@ -75,6 +75,18 @@ fn awkward_multipart(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
     (content_type, body)
 }
 
+/// A stand-in answering every request with 200, this content type and body.
+async fn answer_always(content_type: String, body: Vec<u8>) -> StandIn {
+    serve(move |_, _| {
+        vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", &content_type)],
+            &body,
+        ))]
+    })
+    .await
+}
+
 #[tokio::test]
 async fn instances_stream_to_files_named_by_sop_instance_uid() {
     let parts = vec![
@@ -83,14 +95,7 @@ async fn instances_stream_to_files_named_by_sop_instance_uid() {
         fake_instance("1.2.3.333", 0),
     ];
     let (content_type, body) = awkward_multipart(&parts);
-    let server = serve(move |_, _| {
-        vec![Action::Write(reply(
-            "200 OK",
-            &[("content-type", &content_type)],
-            &body,
-        ))]
-    })
-    .await;
+    let server = answer_always(content_type, body).await;
     let dir = tempfile::tempdir().unwrap();
     let summary = client(server.url())
         .retrieve_instances_to_dir(&study(), dir.path())
@@ -152,14 +157,7 @@ async fn a_multipart_body_without_its_close_delimiter_is_an_error() {
     let parts = vec![fake_instance("1.2.3.1", 100), fake_instance("1.2.3.2", 100)];
     let (content_type, mut body) = awkward_multipart(&parts);
     body.truncate(body.len() - "--a b'()+_,-./:=?--".len());
-    let server = serve(move |_, _| {
-        vec![Action::Write(reply(
-            "200 OK",
-            &[("content-type", &content_type)],
-            &body,
-        ))]
-    })
-    .await;
+    let server = answer_always(content_type, body).await;
     let dir = tempfile::tempdir().unwrap();
     let error = client(server.url())
         .retrieve_instances_to_dir(&study(), dir.path())
@@ -172,14 +170,7 @@ async fn a_multipart_body_without_its_close_delimiter_is_an_error() {
 #[tokio::test]
 async fn a_part_that_is_not_part10_is_refused_without_a_file() {
     let (content_type, body) = awkward_multipart(&[b"<html>oops</html>".to_vec()]);
-    let server = serve(move |_, _| {
-        vec![Action::Write(reply(
-            "200 OK",
-            &[("content-type", &content_type)],
-            &body,
-        ))]
-    })
-    .await;
+    let server = answer_always(content_type, body).await;
     let dir = tempfile::tempdir().unwrap();
     let error = client(server.url())
         .retrieve_instances_to_dir(&study(), dir.path())
