@@ -1,0 +1,277 @@
+//! Store and retrieve a whole study (400 MiB by default) against a real Orthanc: the `dicomweb`
+//! program against Python's `dicomweb-client` (PyPI) doing the same, in the same run.
+//!
+//! Each side runs as its own process; its wall time and peak memory (maximum resident set,
+//! from `getrusage` in a small wrapper, `python/measure.py`) are measured. Per round: Python stores the study, it is deleted, `dicomweb`
+//! stores it; then each retrieves it into an empty folder. Our retrieved files are checked
+//! byte for byte against the files stored; Python's are counted.
+//!
+//! Settings (environment): `DICOMWEB_BENCH_MB` (study size, default 400),
+//! `DICOMWEB_BENCH_ROUNDS` (default 3). Needs Orthanc with its DICOMweb plugin
+//! (`scripts/install-deps.sh`) and python3 with venv; the Python packages are installed into
+//! a virtual environment under the target folder on first use (pinned versions).
+//!
+//! Prints `RATIO transfer_<op>_wall ours/python: x` (goal ≤ 0.7) and
+//! `PEAK transfer_<op> ours: N MiB python: N MiB` (goal: ours ≤ 64 MiB whatever the size).
+
+#![allow(clippy::unwrap_used)] // a benchmark: a failed unwrap is a failed run
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use test_support::orthanc::Orthanc;
+use test_support::study::StudySpec;
+
+const DICOMWEB_CLIENT: &str = "dicomweb-client==0.61.2";
+const PYDICOM: &str = "pydicom==3.0.2";
+
+/// One measured run of a child process.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    wall: Duration,
+    peak_kib: u64,
+}
+
+fn main() {
+    let mb: u64 = env_or("DICOMWEB_BENCH_MB", 400);
+    let rounds: usize = env_or("DICOMWEB_BENCH_ROUNDS", 3);
+    let target = target_dir();
+    let dicomweb = build_dicomweb(&target);
+    let python = python_venv(&target);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/bench_dicomweb_client.py");
+
+    let work = tempfile::tempdir().unwrap();
+    let spec = StudySpec {
+        series: 4,
+        rows: 512,
+        columns: 512,
+        frames: 2,
+        modality: "CT".to_owned(),
+        ..StudySpec::new(400)
+    }
+    .with_total_bytes(mb * 1024 * 1024);
+    let study_dir = work.path().join("study");
+    let generated = Instant::now();
+    let files = spec.write_to(&study_dir).unwrap();
+    let study = spec.study_uid();
+    println!(
+        "study: {} instances of {} KiB (512×512, 16-bit, 2 frames), {} MiB in all; generated in {:.1?}",
+        files.len(),
+        spec.instance_bytes() / 1024,
+        spec.total_bytes() / (1024 * 1024),
+        generated.elapsed()
+    );
+
+    let orthanc = Orthanc::start().unwrap();
+    let url = orthanc.dicomweb_url();
+    let mut ours_store = Vec::new();
+    let mut python_store = Vec::new();
+    let mut ours_retrieve = Vec::new();
+    let mut python_retrieve = Vec::new();
+    for round in 1..=rounds {
+        delete_study(&orthanc, &study);
+        let (run, out) = measure(
+            Command::new(&python)
+                .arg(&script)
+                .args(["store", &url])
+                .arg(&study_dir),
+        );
+        assert_eq!(stored_count(&out), files.len(), "python store: {out}");
+        python_store.push(run);
+        delete_study(&orthanc, &study);
+
+        let (run, out) = measure(
+            Command::new(&dicomweb)
+                .args(["--url", &url, "--quiet", "store"])
+                .arg(&study_dir),
+        );
+        assert_eq!(stored_count(&out), files.len(), "dicomweb store: {out}");
+        ours_store.push(run);
+
+        let ours_dir = work.path().join(format!("ours-{round}"));
+        let (run, _) = measure(
+            Command::new(&dicomweb)
+                .args(["--url", &url, "--quiet", "retrieve", "instances"])
+                .args(["--study", &study, "--out"])
+                .arg(&ours_dir),
+        );
+        for file in &files {
+            let name = file.file_name().unwrap();
+            assert!(
+                std::fs::read(ours_dir.join(name)).unwrap() == std::fs::read(file).unwrap(),
+                "{name:?} differs from the file stored"
+            );
+        }
+        ours_retrieve.push(run);
+        std::fs::remove_dir_all(&ours_dir).unwrap();
+
+        let python_dir = work.path().join(format!("python-{round}"));
+        let (run, out) = measure(
+            Command::new(&python)
+                .arg(&script)
+                .args(["retrieve", &url, &study])
+                .arg(&python_dir),
+        );
+        assert!(
+            out.contains(&format!("\"retrieved\": {}", files.len())),
+            "python retrieve: {out}"
+        );
+        python_retrieve.push(run);
+        std::fs::remove_dir_all(&python_dir).unwrap();
+        println!(
+            "round {round}: store ours {:.2?} ({} MiB) python {:.2?} ({} MiB); retrieve ours {:.2?} ({} MiB) python {:.2?} ({} MiB)",
+            ours_store[round - 1].wall,
+            ours_store[round - 1].peak_kib / 1024,
+            python_store[round - 1].wall,
+            python_store[round - 1].peak_kib / 1024,
+            ours_retrieve[round - 1].wall,
+            ours_retrieve[round - 1].peak_kib / 1024,
+            python_retrieve[round - 1].wall,
+            python_retrieve[round - 1].peak_kib / 1024,
+        );
+    }
+    report("store", &ours_store, &python_store, spec.total_bytes());
+    report(
+        "retrieve",
+        &ours_retrieve,
+        &python_retrieve,
+        spec.total_bytes(),
+    );
+}
+
+fn report(op: &str, ours: &[Run], python: &[Run], bytes: u64) {
+    let median = |runs: &[Run]| {
+        let mut walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+        walls.sort();
+        walls[walls.len() / 2]
+    };
+    let peak = |runs: &[Run]| runs.iter().map(|r| r.peak_kib).max().unwrap_or(0) / 1024;
+    let (o, p) = (median(ours), median(python));
+    let rate = |d: Duration| bytes as f64 / (1024.0 * 1024.0) / d.as_secs_f64();
+    println!(
+        "{op}: median wall ours {o:.2?} ({:.0} MiB/s), python {p:.2?} ({:.0} MiB/s)",
+        rate(o),
+        rate(p)
+    );
+    println!(
+        "RATIO transfer_{op}_wall ours/python: {:.3}",
+        o.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "PEAK transfer_{op} ours: {} MiB python: {} MiB",
+        peak(ours),
+        peak(python)
+    );
+}
+
+/// Runs a command to its end under `python/measure.py`; its wall time, peak memory and
+/// standard output.
+fn measure(command: &mut Command) -> (Run, String) {
+    let out_file = tempfile::NamedTempFile::new().unwrap();
+    let result_file = tempfile::NamedTempFile::new().unwrap();
+    let measure = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/measure.py");
+    let status = Command::new("python3")
+        .arg(measure)
+        .arg(result_file.path())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::from(out_file.reopen().unwrap()))
+        .stderr(Stdio::inherit())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command:?} failed");
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(result_file.path()).unwrap()).unwrap();
+    let run = Run {
+        wall: Duration::from_secs_f64(result["wall"].as_f64().unwrap()),
+        peak_kib: result["peak_kib"].as_u64().unwrap(),
+    };
+    (run, std::fs::read_to_string(out_file.path()).unwrap())
+}
+
+fn stored_count(out: &str) -> usize {
+    let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    value["stored"].as_u64().unwrap() as usize
+}
+
+fn delete_study(orthanc: &Orthanc, study: &str) {
+    let found = orthanc
+        .request("POST", "/tools/lookup", &[], study.as_bytes())
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
+    for item in list.as_array().into_iter().flatten() {
+        if item["Type"] == "Study" {
+            let id = item["ID"].as_str().unwrap();
+            let answer = orthanc
+                .request("DELETE", &format!("/studies/{id}"), &[], b"")
+                .unwrap();
+            assert_eq!(answer.status, 200);
+        }
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The target folder: this benchmark runs from `<target>/release/deps/`.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// Builds the release `dicomweb` program into the same target folder.
+fn build_dicomweb(target: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "dicomweb-cli",
+            "--bin",
+            "dicomweb",
+        ])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building dicomweb failed");
+    target.join("release/dicomweb")
+}
+
+/// A virtual environment with Python's dicomweb-client, created on first use.
+fn python_venv(target: &Path) -> PathBuf {
+    let venv = target.join("bench-venv");
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import dicomweb_client, pydicom"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ready {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "python3 -m venv failed (apt-get install python3-venv)"
+        );
+        let status = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", DICOMWEB_CLIENT, PYDICOM])
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "pip install {DICOMWEB_CLIENT} {PYDICOM} failed"
+        );
+    }
+    python
+}
