@@ -85,10 +85,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs a network command on a small multi-threaded runtime.
+/// Runs a network command on a current-thread runtime: the connection's task and the task
+/// reading its body then share one thread, so no body chunk costs a cross-thread wake-up.
+/// Measured on a 400 MiB WADO-RS retrieve from a local Orthanc: 0.7 s on this runtime, 2.4 s
+/// on a two-worker multi-thread one (whose time went to futex and eventfd wake-ups). Blocking
+/// file work runs on tokio's blocking pool either way.
 fn run_online(command: &Command, connect: &connect::Options) -> Result<(), Failure> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure(format!("cannot start the async runtime: {e}")))?;

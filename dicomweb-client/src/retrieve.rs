@@ -6,6 +6,11 @@
 //! hands out each part's headers, then its body chunk by chunk; [`PartStream::save_part`]
 //! writes a part to a file under a temporary name and renames it only once the part is
 //! complete, so an interrupted download never leaves a file that looks whole.
+//!
+//! Files are written from 1 MiB buffers on tokio's blocking pool, one buffer filling while the
+//! previous one is written. For bulk transfers prefer a current-thread runtime (or a task
+//! pinned with the connection): on a multi-thread runtime every body chunk wakes a task on
+//! another thread, which cost three times the wall time of a 400 MiB retrieve here.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +25,6 @@ use dicomweb_core::response::{Warning, check_status, warnings};
 use dicomweb_core::{Error as CoreError, Uid};
 use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
-use tokio::io::AsyncWriteExt;
 
 use crate::progress::ProgressEvent;
 use crate::{Client, Error, RequestBody, ResponseBody};
@@ -28,8 +32,8 @@ use crate::{Client, Error, RequestBody, ResponseBody};
 /// How much of an error response's body is kept for the error message.
 const ERROR_BODY_BYTES: usize = 8 * 1024;
 
-/// The write buffer of a file being downloaded.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// The write buffer of a file being downloaded (two at most are in use).
+const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// The parts of a WADO-RS response, read as they arrive.
 ///
@@ -186,8 +190,7 @@ impl PartStream {
             path: temp.to_path_buf(),
             source,
         };
-        let file = tokio::fs::File::create(temp).await.map_err(io_error)?;
-        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut out = FileWriter::create(temp).await.map_err(io_error)?;
         let mut written = 0u64;
         let mut prefix: Vec<u8> = Vec::new();
         let mut chosen: Option<PathBuf> = None;
@@ -202,10 +205,10 @@ impl PartStream {
                     naming = false;
                 }
             }
-            out.write_all(&chunk).await.map_err(io_error)?;
+            out.write(&chunk).await.map_err(io_error)?;
             written += chunk.len() as u64;
         }
-        out.flush().await.map_err(io_error)?;
+        out.finish().await.map_err(io_error)?;
         if naming {
             chosen = name(&prefix, true)?;
         }
@@ -234,6 +237,66 @@ impl PartStream {
                 }
             }
         }
+    }
+}
+
+/// Writes a file from async code without blocking the runtime and without a thread hand-off
+/// per network chunk: bytes gather in a buffer of [`WRITE_BUFFER`], and each full buffer is
+/// written on the blocking pool while the next one fills (two buffers at most).
+struct FileWriter {
+    file: Option<std::fs::File>,
+    buffer: Vec<u8>,
+    pending: Option<tokio::task::JoinHandle<std::io::Result<std::fs::File>>>,
+}
+
+impl FileWriter {
+    async fn create(path: &Path) -> std::io::Result<FileWriter> {
+        let path = path.to_path_buf();
+        let file = tokio::task::spawn_blocking(move || std::fs::File::create(path))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(FileWriter {
+            file: Some(file),
+            buffer: Vec::with_capacity(WRITE_BUFFER),
+            pending: None,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= WRITE_BUFFER {
+            self.flush_buffer().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the buffer to the blocking pool after the previous write has finished.
+    async fn flush_buffer(&mut self) -> std::io::Result<()> {
+        let mut file = match self.pending.take() {
+            Some(write) => write.await.map_err(std::io::Error::other)??,
+            None => self
+                .file
+                .take()
+                .ok_or_else(|| std::io::Error::other("the file was lost after a failed write"))?,
+        };
+        let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(WRITE_BUFFER));
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            file.write_all(&data)?;
+            Ok(file)
+        }));
+        Ok(())
+    }
+
+    /// Writes what is left and waits for every write to end.
+    async fn finish(mut self) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.flush_buffer().await?;
+        }
+        if let Some(write) = self.pending.take() {
+            write.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
     }
 }
 
