@@ -71,6 +71,7 @@ fn main() {
     let mut python_retrieve = Vec::new();
     for round in 1..=rounds {
         delete_study(&orthanc, &study);
+        settle();
         let (run, out) = measure(
             Command::new(&python)
                 .arg(&script)
@@ -80,6 +81,7 @@ fn main() {
         assert_eq!(stored_count(&out), files.len(), "python store: {out}");
         python_store.push(run);
         delete_study(&orthanc, &study);
+        settle();
 
         let (run, out) = measure(
             Command::new(&dicomweb)
@@ -89,36 +91,50 @@ fn main() {
         assert_eq!(stored_count(&out), files.len(), "dicomweb store: {out}");
         ours_store.push(run);
 
-        let ours_dir = work.path().join(format!("ours-{round}"));
-        let (run, _) = measure(
-            Command::new(&dicomweb)
-                .args(["--url", &url, "--quiet", "retrieve", "instances"])
-                .args(["--study", &study, "--out"])
-                .arg(&ours_dir),
-        );
-        for file in &files {
-            let name = file.file_name().unwrap();
-            assert!(
-                std::fs::read(ours_dir.join(name)).unwrap() == std::fs::read(file).unwrap(),
-                "{name:?} differs from the file stored"
+        // Each retrieve goes first every other round: whoever runs right after the store
+        // would meet Orthanc still settling (writing back, indexing).
+        let mut retrieve_ours = || {
+            settle();
+            let ours_dir = work.path().join(format!("ours-{round}"));
+            let (run, _) = measure(
+                Command::new(&dicomweb)
+                    .args(["--url", &url, "--quiet", "retrieve", "instances"])
+                    .args(["--study", &study, "--out"])
+                    .arg(&ours_dir),
             );
+            for file in &files {
+                let name = file.file_name().unwrap();
+                assert!(
+                    std::fs::read(ours_dir.join(name)).unwrap() == std::fs::read(file).unwrap(),
+                    "{name:?} differs from the file stored"
+                );
+            }
+            ours_retrieve.push(run);
+            std::fs::remove_dir_all(&ours_dir).unwrap();
+        };
+        let mut retrieve_python = || {
+            settle();
+            let python_dir = work.path().join(format!("python-{round}"));
+            let (run, out) = measure(
+                Command::new(&python)
+                    .arg(&script)
+                    .args(["retrieve", &url, &study])
+                    .arg(&python_dir),
+            );
+            assert!(
+                out.contains(&format!("\"retrieved\": {}", files.len())),
+                "python retrieve: {out}"
+            );
+            python_retrieve.push(run);
+            std::fs::remove_dir_all(&python_dir).unwrap();
+        };
+        if round % 2 == 1 {
+            retrieve_ours();
+            retrieve_python();
+        } else {
+            retrieve_python();
+            retrieve_ours();
         }
-        ours_retrieve.push(run);
-        std::fs::remove_dir_all(&ours_dir).unwrap();
-
-        let python_dir = work.path().join(format!("python-{round}"));
-        let (run, out) = measure(
-            Command::new(&python)
-                .arg(&script)
-                .args(["retrieve", &url, &study])
-                .arg(&python_dir),
-        );
-        assert!(
-            out.contains(&format!("\"retrieved\": {}", files.len())),
-            "python retrieve: {out}"
-        );
-        python_retrieve.push(run);
-        std::fs::remove_dir_all(&python_dir).unwrap();
         println!(
             "round {round}: store ours {:.2?} ({} MiB) python {:.2?} ({} MiB); retrieve ours {:.2?} ({} MiB) python {:.2?} ({} MiB)",
             ours_store[round - 1].wall,
@@ -188,6 +204,12 @@ fn measure(command: &mut Command) -> (Run, String) {
         peak_kib: result["peak_kib"].as_u64().unwrap(),
     };
     (run, std::fs::read_to_string(out_file.path()).unwrap())
+}
+
+/// Lets the machine settle between measurements: dirty pages written back, Orthanc idle.
+fn settle() {
+    let _ = Command::new("sync").status();
+    std::thread::sleep(Duration::from_secs(2));
 }
 
 fn stored_count(out: &str) -> usize {
