@@ -9,14 +9,10 @@ use std::path::{Path, PathBuf};
 use dicomweb_core::{DataSet, Document, ReadOptions, json, xml};
 
 fn golden_files(suffix: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_str().unwrap().ends_with(suffix))
-        .collect();
-    files.sort();
-    files
+    test_support::files::with_suffix(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
+        suffix,
+    )
 }
 
 fn name(path: &Path) -> &str {

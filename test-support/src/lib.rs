@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace's tests: a real Orthanc on a free loopback port,
 //! stand-in servers and generated DICOM data. Unpublished.
 
+pub mod files;
 pub mod orthanc;
 pub mod part10;
 #[cfg(feature = "standin")]
