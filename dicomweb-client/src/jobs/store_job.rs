@@ -96,6 +96,8 @@ impl StoreJob {
         };
         let end = (self.state.cursor + self.state.batch).min(self.state.files.len());
         let mut batch: Vec<PathBuf> = self.state.files[self.state.cursor..end].to_vec();
+        // Counted into the state only when the step succeeds: a step that fails is run again.
+        let mut skipped = 0;
         if self.state.cursor < self.verify_until {
             let mut uids = Vec::new();
             for path in &batch {
@@ -111,7 +113,7 @@ impl StoreJob {
                     .iter()
                     .any(|(p, uid)| p == path && present.contains(uid.as_str()))
             });
-            self.state.skipped += (before - batch.len()) as u64;
+            skipped = (before - batch.len()) as u64;
         }
         if !batch.is_empty() {
             let mut options = StoreOptions::default()
@@ -132,6 +134,7 @@ impl StoreJob {
             self.state.sent += summary.stored.len() as u64;
             self.state.bytes += summary.bytes;
         }
+        self.state.skipped += skipped;
         self.state.cursor = end;
         Ok(if end >= self.state.files.len() {
             StepOutcome::Success
@@ -149,6 +152,10 @@ impl Job for StoreJob {
     fn step<'a>(&'a mut self, _ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
             let result = self.run_step().await;
+            if result.is_err() {
+                // Part of the batch may have reached the destination before the failure.
+                self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
+            }
             step_outcome(result, &mut self.state.retries)
         })
     }

@@ -172,9 +172,11 @@ impl TransferJob {
             source,
         })?;
         let mut files = Vec::new();
+        // Counted into the state only when the step succeeds: a step that fails is run again.
+        let mut skipped = 0;
         for (instance, uid) in batch.iter().zip(&uids) {
             if present.contains(uid.as_str()) {
-                self.state.skipped += 1;
+                skipped += 1;
                 continue;
             }
             if ctx.is_cancelled() {
@@ -206,6 +208,7 @@ impl TransferJob {
             self.state.sent += summary.stored.len() as u64;
             self.state.bytes += summary.bytes;
         }
+        self.state.skipped += skipped;
         self.state.cursor = end;
         Ok(if end >= total {
             StepOutcome::Success
@@ -223,6 +226,10 @@ impl Job for TransferJob {
     fn step<'a>(&'a mut self, ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
             let result = self.run_step(ctx).await;
+            if result.is_err() {
+                // Part of the batch may have reached the destination before the failure.
+                self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
+            }
             step_outcome(result, &mut self.state.retries)
         })
     }
