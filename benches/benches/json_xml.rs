@@ -55,6 +55,13 @@ fn main() {
         black_box(serde_json::from_slice::<serde::de::IgnoredAny>(&qido).unwrap());
     });
     ratios.push(("json_qido_10k", "serde_ignored_any", subject / baseline));
+    // For scale: what any owned document costs against skipping. serde_json's own `Value`
+    // (one allocation per string, array and object, no DICOM checks) is the floor of a tree.
+    let value = throughput("serde_json_value", qido.len(), || {
+        black_box(serde_json::from_slice::<serde_json::Value>(&qido).unwrap());
+    });
+    ratios.push(("serde_json_value", "serde_ignored_any", value / baseline));
+    ratios.push(("json_qido_10k", "serde_json_value", subject / value));
 
     let series = inputs::ct_series(2_000, SEED);
     for (label, as_strings) in [
