@@ -175,3 +175,27 @@ async fn a_store_job_uploads_files_and_a_bad_file_fails_the_job_with_its_reason(
     );
     engine.shutdown().await;
 }
+
+#[test]
+fn a_url_with_credentials_is_refused_before_it_reaches_the_state_file() {
+    let study = Uid::new("1.2.3").unwrap();
+    let error = TransferJob::new(
+        connect(),
+        "http://alice:s3cret@127.0.0.1:8042/dicom-web",
+        "http://127.0.0.1:8043/dicom-web",
+        study,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(error.contains("must not carry credentials"), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+    let error = StoreJob::new(connect(), "http://bob:pw@127.0.0.1:1/x", Vec::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("must not carry credentials") && !error.contains("pw"),
+        "{error}"
+    );
+}

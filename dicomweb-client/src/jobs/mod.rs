@@ -96,6 +96,25 @@ async fn present_at(client: &Client, wanted: &[Uid]) -> Result<HashSet<String>, 
     Ok(present)
 }
 
+/// Refuses a URL that carries credentials (`user:password@host`): job state is written to
+/// disk, and credentials must come from the [`Connect`] function instead.
+fn check_no_credentials(url: &str) -> Result<(), Error> {
+    let has_userinfo = http::Uri::try_from(url)
+        .ok()
+        .and_then(|uri| uri.authority().map(|a| a.as_str().contains('@')))
+        .unwrap_or(false);
+    if has_userinfo {
+        return Err(Error::Config {
+            message: format!(
+                "a job's server URL is saved to disk, so it must not carry credentials; \
+                 give them separately (e.g. --user/--password), not in {}",
+                url.split_once('@').map_or("the URL", |(_, host)| host)
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// How many times in a row a step may wait for a server that is down.
 const MAX_TRANSIENT_RETRIES: u32 = 5;
 

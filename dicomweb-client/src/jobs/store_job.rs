@@ -5,7 +5,10 @@ use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-use super::{Connect, DEFAULT_BATCH, STORE_JOB, present_at, step_outcome, store_failure};
+use super::{
+    Connect, DEFAULT_BATCH, STORE_JOB, check_no_credentials, present_at, step_outcome,
+    store_failure,
+};
 use crate::store::prepare;
 use crate::{Client, Error, StoreOptions};
 
@@ -40,6 +43,7 @@ impl StoreJob {
         files: Vec<PathBuf>,
     ) -> Result<StoreJob, Error> {
         let destination = destination.into();
+        check_no_credentials(&destination)?;
         let client = Some(connect(&destination)?);
         Ok(StoreJob {
             state: State {

@@ -5,7 +5,10 @@ use dicomweb_core::{Tag, Uid};
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
-use super::{Connect, DEFAULT_BATCH, TRANSFER_JOB, present_at, step_outcome, store_failure};
+use super::{
+    Connect, DEFAULT_BATCH, TRANSFER_JOB, check_no_credentials, present_at, step_outcome,
+    store_failure,
+};
 use crate::{Client, Error, StoreOptions};
 
 const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
@@ -61,6 +64,8 @@ impl TransferJob {
     ) -> Result<TransferJob, Error> {
         let source = source.into();
         let destination = destination.into();
+        check_no_credentials(&source)?;
+        check_no_credentials(&destination)?;
         let clients = Some((connect(&source)?, connect(&destination)?));
         Ok(TransferJob {
             state: State {
