@@ -1,11 +1,16 @@
 //! `dicomweb transfer` killed with SIGKILL in the middle, then `dicomweb jobs run` with the same
 //! state: the destination ends with every instance byte-identical to the source, and no
-//! instance was sent twice. Also `--async`, `jobs list`, `show`, `pause`, `resume`, `cancel`.
+//! instance was sent twice (STOW-RS requests counted on the wire by a relay in front of the
+//! destination, and the job's own counters). Also `--async`, `jobs list`, `show`, `pause`, `resume`, `cancel`.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use test_support::orthanc::Orthanc;
@@ -45,6 +50,59 @@ fn stored_file(orthanc: &Orthanc, sop: &str) -> Vec<u8> {
         .body
 }
 
+/// A loopback TCP relay to `target` that counts the STOW-RS requests going through it (request
+/// lines `POST <path>/studies`), so a test sees on the wire how many batches were sent.
+/// Returns the relay's DICOMweb root and the counter.
+fn counting_relay(target: &Orthanc) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = format!("127.0.0.1:{}", target.port());
+    let pattern = b"POST /dicom-web/studies".to_vec();
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counter = posts.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                return;
+            };
+            let (client_in, server_in) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (counter, pattern) = (counter.clone(), pattern.clone());
+            std::thread::spawn(move || relay(client_in, server, Some((&pattern, &counter))));
+            std::thread::spawn(move || relay(server_in, client, None));
+        }
+    });
+    (format!("http://127.0.0.1:{port}/dicom-web"), posts)
+}
+
+/// Copies `from` to `to` until either closes, counting occurrences of a pattern (also across
+/// reads) when asked.
+fn relay(mut from: TcpStream, mut to: TcpStream, count: Option<(&[u8], &AtomicUsize)>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Some((pattern, counter)) = count {
+            tail.extend_from_slice(&buf[..n]);
+            let found = tail
+                .windows(pattern.len())
+                .filter(|w| *w == pattern)
+                .count();
+            counter.fetch_add(found, Ordering::SeqCst);
+            let keep = tail.len().min(pattern.len() - 1);
+            tail.drain(..tail.len() - keep);
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+    let _ = from.shutdown(std::net::Shutdown::Both);
+}
+
 fn source_with(spec: &StudySpec) -> Orthanc {
     let source = Orthanc::start().unwrap();
     for instance in spec.instances() {
@@ -66,29 +124,35 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
     };
     let source = source_with(&spec);
     let destination = Orthanc::start().unwrap();
+    // The destination is reached through a relay that counts STOW-RS requests on the wire.
+    let (to_url, stows) = counting_relay(&destination);
     let state = tempfile::tempdir().unwrap();
     let state_dir = state.path().to_str().unwrap();
     let study = spec.study_uid();
     let mut child = Command::new(env!("CARGO_BIN_EXE_dicomweb"))
         .args(["--quiet", "transfer", "--batch", "2", "--concurrency", "1"])
-        .args([
-            "--from",
-            &source.dicomweb_url(),
-            "--to",
-            &destination.dicomweb_url(),
-        ])
+        .args(["--from", &source.dicomweb_url(), "--to", &to_url])
         .args(["--study", &study, "--state", state_dir])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let at_kill = loop {
+    let at_kill = 'wait: loop {
         let n = count_instances(&destination);
         if n >= 8 {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
-            break count_instances(&destination);
+            // Let Orthanc finish a request it had received whole, then take the count.
+            let mut last = count_instances(&destination);
+            loop {
+                std::thread::sleep(Duration::from_millis(300));
+                let now = count_instances(&destination);
+                if now == last {
+                    break 'wait now;
+                }
+                last = now;
+            }
         }
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -101,6 +165,7 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
         at_kill < 40,
         "killed too late to test anything: {at_kill} of 40 there"
     );
+    let stows_at_kill = stows.load(Ordering::SeqCst);
 
     // The killed process left its job running; `jobs run` takes it back.
     let jobs = json(&dicomweb(&["jobs", "list", "--state", state_dir]));
@@ -124,6 +189,20 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
     assert_eq!(sent + already, 40, "{content}");
     assert!(already <= 2, "at most one batch was in flight: {content}");
     assert_eq!(content["Moved"], 40);
+    // On the wire: after the kill, `jobs run` sent exactly the missing instances, two per
+    // STOW-RS request (a batch half there at the kill needs one request for its other half),
+    // so no batch, and no instance, that had arrived was sent again.
+    let missing = 40 - at_kill as usize;
+    let stows_after = stows.load(Ordering::SeqCst) - stows_at_kill;
+    eprintln!(
+        "{at_kill} of 40 there at the kill, {stows_at_kill} STOW-RS before, {stows_after} after; {content}"
+    );
+    assert_eq!(
+        stows_after,
+        missing.div_ceil(2),
+        "STOW-RS requests after the kill, for {missing} missing instances \
+         ({stows_at_kill} before it)"
+    );
 }
 
 #[test]
