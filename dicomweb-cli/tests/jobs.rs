@@ -1,7 +1,8 @@
 //! `dicomweb transfer` killed with SIGKILL in the middle, then `dicomweb jobs run` with the same
 //! state: the destination ends with every instance byte-identical to the source, and no
 //! instance was sent twice (STOW-RS requests counted on the wire by a relay in front of the
-//! destination, and the job's own counters). Also `--async`, `jobs list`, `show`, `pause`, `resume`, `cancel`.
+//! destination, and the job's own counters). Also `--async`, `jobs list`, `show`, `pause`,
+//! `resume`, `cancel`.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
