@@ -39,6 +39,7 @@
 //! # }
 //! ```
 
+mod batches;
 mod store_job;
 mod transfer;
 

@@ -5,10 +5,8 @@ use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-use super::{
-    Connect, DEFAULT_BATCH, STORE_JOB, check_no_credentials, present_at, step_outcome,
-    store_failure,
-};
+use super::batches::Batches;
+use super::{Connect, STORE_JOB, check_no_credentials, present_at, store_failure};
 use crate::store::prepare;
 use crate::{Client, Error, StoreOptions};
 
@@ -17,13 +15,9 @@ use crate::{Client, Error, StoreOptions};
 struct State {
     destination: String,
     study: Option<String>,
-    batch: usize,
     files: Vec<PathBuf>,
-    cursor: usize,
-    sent: u64,
-    skipped: u64,
-    bytes: u64,
-    retries: u32,
+    #[serde(flatten)]
+    batches: Batches,
 }
 
 /// Uploads local Part 10 files with STOW-RS (see [the module](super)).
@@ -31,11 +25,11 @@ pub struct StoreJob {
     state: State,
     connect: Connect,
     client: Option<Client>,
-    verify_until: usize,
 }
 
 impl StoreJob {
-    /// An upload of `files` to `destination` (a DICOMweb root), [`DEFAULT_BATCH`] per step.
+    /// An upload of `files` to `destination` (a DICOMweb root),
+    /// [`DEFAULT_BATCH`](super::DEFAULT_BATCH) per step.
     /// Folders are not walked here: give files ([`collect_files`](crate::collect_files)).
     pub fn new(
         connect: Connect,
@@ -49,17 +43,11 @@ impl StoreJob {
             state: State {
                 destination,
                 study: None,
-                batch: DEFAULT_BATCH,
                 files,
-                cursor: 0,
-                sent: 0,
-                skipped: 0,
-                bytes: 0,
-                retries: 0,
+                batches: Batches::new(),
             },
             connect,
             client,
-            verify_until: 0,
         })
     }
 
@@ -71,7 +59,7 @@ impl StoreJob {
 
     /// Sends `files` files per step (at least one).
     pub fn batch(mut self, files: usize) -> StoreJob {
-        self.state.batch = files.max(1);
+        self.state.batches.set_batch(files);
         self
     }
 
@@ -80,9 +68,9 @@ impl StoreJob {
         connect: Connect,
         saved: serde_json::Value,
     ) -> Result<StoreJob, serde_json::Error> {
-        let state: State = serde_json::from_value(saved)?;
+        let mut state: State = serde_json::from_value(saved)?;
+        state.batches = state.batches.restored();
         Ok(StoreJob {
-            verify_until: state.cursor + state.batch,
             state,
             connect,
             client: None,
@@ -98,11 +86,12 @@ impl StoreJob {
                 client
             }
         };
-        let end = (self.state.cursor + self.state.batch).min(self.state.files.len());
-        let mut batch: Vec<PathBuf> = self.state.files[self.state.cursor..end].to_vec();
+        let next = self.state.batches.next(self.state.files.len());
+        let end = next.end;
+        let mut batch: Vec<PathBuf> = self.state.files[next].to_vec();
         // Counted into the state only when the step succeeds: a step that fails is run again.
         let mut skipped = 0;
-        if self.state.cursor < self.verify_until {
+        if self.state.batches.must_verify() {
             let mut uids = Vec::new();
             for path in &batch {
                 if let Ok(prepared) = prepare(path).await {
@@ -119,6 +108,7 @@ impl StoreJob {
             });
             skipped = (before - batch.len()) as u64;
         }
+        let (mut sent, mut bytes) = (0, 0);
         if !batch.is_empty() {
             let mut options = StoreOptions::default()
                 .batch_instances(batch.len())
@@ -135,11 +125,10 @@ impl StoreJob {
                     &self.state.destination,
                 ));
             }
-            self.state.sent += summary.stored.len() as u64;
-            self.state.bytes += summary.bytes;
+            sent = summary.stored.len() as u64;
+            bytes = summary.bytes;
         }
-        self.state.skipped += skipped;
-        self.state.cursor = end;
+        self.state.batches.done(end, sent, skipped, bytes);
         Ok(if end >= self.state.files.len() {
             StepOutcome::Success
         } else {
@@ -156,32 +145,22 @@ impl Job for StoreJob {
     fn step<'a>(&'a mut self, _ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
             let result = self.run_step().await;
-            if result.is_err() {
-                // Part of the batch may have reached the destination before the failure.
-                self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
-            }
-            step_outcome(result, &mut self.state.retries)
+            self.state.batches.outcome(result)
         })
     }
 
     fn progress(&self) -> u8 {
-        if self.state.files.is_empty() {
-            return 100;
-        }
-        (self.state.cursor * 100 / self.state.files.len()).min(100) as u8
+        self.state.batches.percent(self.state.files.len())
     }
 
     fn content(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Destination": self.state.destination,
-            "StudyInstanceUID": self.state.study,
-            "Files": self.state.files.len(),
-            "Done": self.state.cursor,
-            "Sent": self.state.sent,
-            "AlreadyThere": self.state.skipped,
-            "Bytes": self.state.bytes,
-            "BatchSize": self.state.batch,
-        })
+        let mut content = serde_json::Map::new();
+        content.insert("Destination".into(), self.state.destination.clone().into());
+        content.insert("StudyInstanceUID".into(), self.state.study.clone().into());
+        content.insert("Files".into(), self.state.files.len().into());
+        content.insert("Done".into(), self.state.batches.cursor.into());
+        self.state.batches.content(&mut content);
+        serde_json::Value::Object(content)
     }
 
     fn save(&self) -> Result<serde_json::Value, serde_json::Error> {
@@ -189,11 +168,6 @@ impl Job for StoreJob {
     }
 
     fn reset(&mut self) {
-        self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
-        self.state.cursor = 0;
-        self.state.sent = 0;
-        self.state.skipped = 0;
-        self.state.bytes = 0;
-        self.state.retries = 0;
+        self.state.batches.restart();
     }
 }

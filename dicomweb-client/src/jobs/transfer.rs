@@ -5,10 +5,8 @@ use dicomweb_core::{Tag, Uid};
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Connect, DEFAULT_BATCH, TRANSFER_JOB, check_no_credentials, present_at, step_outcome,
-    store_failure,
-};
+use super::batches::Batches;
+use super::{Connect, TRANSFER_JOB, check_no_credentials, present_at, store_failure};
 use crate::{Client, Error, StoreOptions};
 
 const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
@@ -30,17 +28,10 @@ struct State {
     source: String,
     destination: String,
     study: String,
-    batch: usize,
     /// The study's instances at the source, once listed.
     instances: Option<Vec<InstanceRef>>,
-    /// The first instance not yet moved.
-    cursor: usize,
-    /// Instances sent, and found already at the destination when resuming.
-    sent: u64,
-    skipped: u64,
-    bytes: u64,
-    /// Transient failures in a row.
-    retries: u32,
+    #[serde(flatten)]
+    batches: Batches,
 }
 
 /// Copies a study from one DICOMweb server to another (see [the module](super)).
@@ -48,14 +39,11 @@ pub struct TransferJob {
     state: State,
     connect: Connect,
     clients: Option<(Client, Client)>,
-    /// Instances before this index may be at the destination already (a batch in flight at
-    /// a crash, or batches sent before a resubmit): ask the destination before sending them.
-    verify_until: usize,
 }
 
 impl TransferJob {
     /// A transfer of `study` from `source` to `destination` (DICOMweb roots), in batches of
-    /// [`DEFAULT_BATCH`] instances.
+    /// [`DEFAULT_BATCH`](super::DEFAULT_BATCH) instances.
     pub fn new(
         connect: Connect,
         source: impl Into<String>,
@@ -72,23 +60,17 @@ impl TransferJob {
                 source,
                 destination,
                 study: study.into_string(),
-                batch: DEFAULT_BATCH,
                 instances: None,
-                cursor: 0,
-                sent: 0,
-                skipped: 0,
-                bytes: 0,
-                retries: 0,
+                batches: Batches::new(),
             },
             connect,
             clients,
-            verify_until: 0,
         })
     }
 
     /// Moves `instances` instances per step (at least one).
     pub fn batch(mut self, instances: usize) -> TransferJob {
-        self.state.batch = instances.max(1);
+        self.state.batches.set_batch(instances);
         self
     }
 
@@ -97,9 +79,9 @@ impl TransferJob {
         connect: Connect,
         saved: serde_json::Value,
     ) -> Result<TransferJob, serde_json::Error> {
-        let state: State = serde_json::from_value(saved)?;
+        let mut state: State = serde_json::from_value(saved)?;
+        state.batches = state.batches.restored();
         Ok(TransferJob {
-            verify_until: state.cursor + state.batch,
             state,
             connect,
             clients: None,
@@ -160,14 +142,15 @@ impl TransferJob {
             self.state.instances = Some(list);
             return Ok(StepOutcome::Continue);
         };
-        let end = (self.state.cursor + self.state.batch).min(instances.len());
-        let batch: Vec<InstanceRef> = instances[self.state.cursor..end].to_vec();
+        let next = self.state.batches.next(instances.len());
+        let end = next.end;
+        let batch: Vec<InstanceRef> = instances[next].to_vec();
         let total = instances.len();
         let uids = batch
             .iter()
             .map(|i| Uid::new(i.sop.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        let present = if self.state.cursor < self.verify_until {
+        let present = if self.state.batches.must_verify() {
             present_at(&destination, &uids).await?
         } else {
             Default::default()
@@ -197,6 +180,7 @@ impl TransferJob {
                 .await?;
             files.extend(got.files.into_iter().map(|f| f.path));
         }
+        let (mut sent, mut bytes) = (0, 0);
         if !files.is_empty() {
             let options = StoreOptions::default()
                 .batch_instances(files.len())
@@ -210,11 +194,10 @@ impl TransferJob {
                     &self.state.destination,
                 ));
             }
-            self.state.sent += summary.stored.len() as u64;
-            self.state.bytes += summary.bytes;
+            sent = summary.stored.len() as u64;
+            bytes = summary.bytes;
         }
-        self.state.skipped += skipped;
-        self.state.cursor = end;
+        self.state.batches.done(end, sent, skipped, bytes);
         Ok(if end >= total {
             StepOutcome::Success
         } else {
@@ -231,34 +214,27 @@ impl Job for TransferJob {
     fn step<'a>(&'a mut self, ctx: &'a StepContext) -> StepFuture<'a> {
         Box::pin(async move {
             let result = self.run_step(ctx).await;
-            if result.is_err() {
-                // Part of the batch may have reached the destination before the failure.
-                self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
-            }
-            step_outcome(result, &mut self.state.retries)
+            self.state.batches.outcome(result)
         })
     }
 
     fn progress(&self) -> u8 {
         match &self.state.instances {
             None => 0,
-            Some(list) if list.is_empty() => 100,
-            Some(list) => (self.state.cursor * 100 / list.len()).min(100) as u8,
+            Some(list) => self.state.batches.percent(list.len()),
         }
     }
 
     fn content(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Source": self.state.source,
-            "Destination": self.state.destination,
-            "StudyInstanceUID": self.state.study,
-            "Instances": self.state.instances.as_ref().map(Vec::len),
-            "Moved": self.state.cursor,
-            "Sent": self.state.sent,
-            "AlreadyThere": self.state.skipped,
-            "Bytes": self.state.bytes,
-            "BatchSize": self.state.batch,
-        })
+        let mut content = serde_json::Map::new();
+        content.insert("Source".into(), self.state.source.clone().into());
+        content.insert("Destination".into(), self.state.destination.clone().into());
+        content.insert("StudyInstanceUID".into(), self.state.study.clone().into());
+        let listed = self.state.instances.as_ref().map(Vec::len);
+        content.insert("Instances".into(), listed.into());
+        content.insert("Moved".into(), self.state.batches.cursor.into());
+        self.state.batches.content(&mut content);
+        serde_json::Value::Object(content)
     }
 
     fn save(&self) -> Result<serde_json::Value, serde_json::Error> {
@@ -266,14 +242,7 @@ impl Job for TransferJob {
     }
 
     fn reset(&mut self) {
-        // After a failure, what was moved so far (and the batch that failed) may be at the
-        // destination already.
-        self.verify_until = self.verify_until.max(self.state.cursor + self.state.batch);
         self.state.instances = None;
-        self.state.cursor = 0;
-        self.state.sent = 0;
-        self.state.skipped = 0;
-        self.state.bytes = 0;
-        self.state.retries = 0;
+        self.state.batches.restart();
     }
 }
