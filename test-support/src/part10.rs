@@ -19,7 +19,7 @@ pub struct Instance<'a> {
 }
 
 const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
-use crate::study::element;
+use crate::study::{element, file_head};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 
@@ -43,16 +43,7 @@ pub fn instance(i: &Instance<'_>) -> Vec<u8> {
         b"UI",
         b"1.2.826.0.1.3680043.10.999",
     );
-    let mut out = vec![0u8; 128];
-    out.extend_from_slice(b"DICM");
-    element(
-        &mut out,
-        0x0002,
-        0x0000,
-        b"UL",
-        &(meta.len() as u32).to_le_bytes(),
-    );
-    out.extend_from_slice(&meta);
+    let mut out = file_head(&meta, 512);
     element(
         &mut out,
         0x0008,

@@ -195,17 +195,7 @@ impl StudySpec {
         );
 
         let pixel_len = self.pixel_bytes();
-        let mut out = Vec::with_capacity(1024 + meta.len() + if pixels { pixel_len } else { 0 });
-        out.resize(128, 0);
-        out.extend_from_slice(b"DICM");
-        element(
-            &mut out,
-            0x0002,
-            0x0000,
-            b"UL",
-            &(meta.len() as u32).to_le_bytes(),
-        );
-        out.extend_from_slice(&meta);
+        let mut out = file_head(&meta, 1024 + if pixels { pixel_len } else { 0 });
 
         let text = |s: &str| s.as_bytes().to_vec();
         let us = |v: u16| v.to_le_bytes().to_vec();
@@ -294,6 +284,23 @@ impl StudySpec {
             bytes: out,
         }
     }
+}
+
+/// A Part 10 file's start: the 128-byte preamble, `DICM`, the group length (0002,0000) and
+/// the rest of the meta group `meta`, in a buffer with room for `more` bytes.
+pub(crate) fn file_head(meta: &[u8], more: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + 4 + 12 + meta.len() + more);
+    out.resize(128, 0);
+    out.extend_from_slice(b"DICM");
+    element(
+        &mut out,
+        0x0002,
+        0x0000,
+        b"UL",
+        &(meta.len() as u32).to_le_bytes(),
+    );
+    out.extend_from_slice(meta);
+    out
 }
 
 /// Writes one element, explicit VR little endian, padding odd values (UI with NUL, text with
