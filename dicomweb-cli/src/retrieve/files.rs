@@ -113,8 +113,23 @@ pub async fn bulk_data(
     if let Some(text) = &args.media_type {
         request = request.accept(multipart_accept(text)?);
     }
-    let result = match client.retrieve_bulk_data(&request).await {
-        Ok(parts) => save_numbered(parts, &args.out, progress).await,
+    save_and_report(
+        client.retrieve_bulk_data(&request).await,
+        &args.out,
+        progress,
+    )
+    .await
+}
+
+/// Saves every part of a reply as [`save_numbered`] does, ends the progress bar, and prints
+/// the server's warnings and the summary of the files written.
+pub async fn save_and_report(
+    reply: Result<PartStream, dicomweb_client::Error>,
+    out: &Path,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    let result = match reply {
+        Ok(parts) => save_numbered(parts, out, progress).await,
         Err(e) => Err(e.into()),
     };
     progress.finish();

@@ -9,9 +9,8 @@ use dicomweb_core::request::{
 };
 
 use crate::Failure;
-use crate::output::{print_json, print_warnings};
 use crate::progress::Progress;
-use crate::retrieve::files::{save_numbered, summary};
+use crate::retrieve::files::save_and_report;
 use crate::target::TargetArgs;
 
 /// What is rendered, and where it goes.
@@ -107,14 +106,12 @@ pub async fn rendered(
     if let Some(accept) = image.accept()? {
         request = request.accept(accept);
     }
-    let result = match client.retrieve_rendered(&request).await {
-        Ok(parts) => save_numbered(parts, &image.out, progress).await,
-        Err(e) => Err(e.into()),
-    };
-    progress.finish();
-    let (files, warnings) = result?;
-    print_warnings(&warnings);
-    print_json(&summary(&files, &warnings))
+    save_and_report(
+        client.retrieve_rendered(&request).await,
+        &image.out,
+        progress,
+    )
+    .await
 }
 
 /// `retrieve thumbnail`.
@@ -131,14 +128,12 @@ pub async fn thumbnail(
     if let Some(accept) = image.accept()? {
         request = request.accept(accept);
     }
-    let result = match client.retrieve_thumbnail(&request).await {
-        Ok(parts) => save_numbered(parts, &image.out, progress).await,
-        Err(e) => Err(e.into()),
-    };
-    progress.finish();
-    let (files, warnings) = result?;
-    print_warnings(&warnings);
-    print_json(&summary(&files, &warnings))
+    save_and_report(
+        client.retrieve_thumbnail(&request).await,
+        &image.out,
+        progress,
+    )
+    .await
 }
 
 /// `W,H` or `W,H,SX,SY,SW,SH`.
