@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 use dicomweb_client::jobs::{self, Connect};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orthanc_jobs::{
-    Engine, EngineConfig, JobId, JobRecord, JobRegistry, JobState, JobsHandle, SqliteStore,
+    Action as JobAction, Engine, EngineConfig, JobId, JobRecord, JobRegistry, JobState, JobsHandle,
+    SqliteStore,
 };
 
 use crate::Failure;
@@ -96,10 +97,10 @@ pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(
             let record = handle.get(id(text)?).await?;
             print_json(&record.to_orthanc_json(SystemTime::now()))
         }
-        Action::Pause { id: text } => act(&handle, id(text)?, "pause").await,
-        Action::Resume { id: text } => act(&handle, id(text)?, "resume").await,
-        Action::Cancel { id: text } => act(&handle, id(text)?, "cancel").await,
-        Action::Resubmit { id: text } => act(&handle, id(text)?, "resubmit").await,
+        Action::Pause { id: text } => act(&handle, id(text)?, JobAction::Pause).await,
+        Action::Resume { id: text } => act(&handle, id(text)?, JobAction::Resume).await,
+        Action::Cancel { id: text } => act(&handle, id(text)?, JobAction::Cancel).await,
+        Action::Resubmit { id: text } => act(&handle, id(text)?, JobAction::Resubmit).await,
         Action::Run => {
             let connect = connect.ok_or_else(|| Failure("no connection options".to_owned()))?;
             let engine = start_engine(store, connect, args.concurrency).await?;
@@ -113,18 +114,13 @@ pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(
     }
 }
 
-async fn act(handle: &JobsHandle, id: JobId, action: &str) -> Result<(), Failure> {
-    let report = match action {
-        "pause" => handle.pause(id).await?,
-        "resume" => handle.resume(id).await?,
-        "cancel" => handle.cancel(id).await?,
-        _ => handle.resubmit(id).await?,
-    };
+async fn act(handle: &JobsHandle, id: JobId, action: JobAction) -> Result<(), Failure> {
+    let report = handle.act(id, action).await?;
     print_json(&serde_json::json!({
         "ID": id.to_string(),
-        "Action": action,
-        "Before": format!("{:?}", report.before),
-        "After": format!("{:?}", report.after),
+        "Action": action.as_str(),
+        "Before": report.before.as_str(),
+        "After": report.after.as_str(),
     }))
 }
 
@@ -171,13 +167,17 @@ pub async fn start_engine(
     Ok(Engine::start(store, registry, config).await?)
 }
 
+/// Whether a job still has work an engine will do: pending, running or waiting to retry
+/// (not finished, not paused).
+fn is_unfinished(record: &JobRecord) -> bool {
+    matches!(
+        record.state,
+        JobState::Pending | JobState::Running | JobState::Retry
+    )
+}
+
 fn unfinished(records: &[JobRecord]) -> impl Iterator<Item = &JobRecord> {
-    records.iter().filter(|r| {
-        matches!(
-            r.state,
-            JobState::Pending | JobState::Running | JobState::Retry
-        )
-    })
+    records.iter().filter(|r| is_unfinished(r))
 }
 
 /// Waits for the jobs to finish (success, failure, or paused by someone), drawing their
@@ -206,15 +206,7 @@ pub async fn wait_all(
         for id in ids {
             records.push(handle.get(*id).await?);
         }
-        let done = records
-            .iter()
-            .filter(|r| {
-                !matches!(
-                    r.state,
-                    JobState::Pending | JobState::Running | JobState::Retry
-                )
-            })
-            .count();
+        let done = records.iter().filter(|r| !is_unfinished(r)).count();
         let progress: u64 = records
             .iter()
             .map(|r| {
