@@ -46,8 +46,8 @@ mod transfer;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use dicomweb_core::Uid;
 use dicomweb_core::request::Search;
+use dicomweb_core::{Tag, Uid};
 use orthanc_jobs::{JobRegistry, StepOutcome};
 
 pub use store_job::StoreJob;
@@ -79,19 +79,38 @@ pub fn register(registry: &mut JobRegistry, connect: Connect) {
     });
 }
 
-/// The SOP Instance UIDs among `wanted` that the server already holds.
+/// SOP Instance UID (0008,0018).
+const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
+
+/// How many UIDs one search asks about (UID list matching keeps the URL short).
+const UIDS_PER_SEARCH: usize = 32;
+
+/// The SOP Instance UIDs among `wanted` that the server already holds: one instance-level
+/// search per [`UIDS_PER_SEARCH`] UIDs, with UID list matching.
 async fn present_at(client: &Client, wanted: &[Uid]) -> Result<HashSet<String>, Error> {
     let mut present = HashSet::new();
-    for uid in wanted {
-        let search = Search::instances().matching("SOPInstanceUID", uid.as_str())?;
-        match client.search(&search).await {
-            Ok(found) if !found.data_sets.is_empty() => {
-                present.insert(uid.as_str().to_owned());
-            }
-            Ok(_) => {}
+    for uids in wanted.chunks(UIDS_PER_SEARCH) {
+        let search = Search::instances()
+            .matching_uids("SOPInstanceUID", uids)?
+            .include("SOPInstanceUID")?;
+        let found = match client
+            .search_all(search.limit(UIDS_PER_SEARCH as u64), wanted.len())
+            .await
+        {
+            Ok(found) => found.data_sets,
             Err(Error::Protocol(dicomweb_core::Error::Status(status)))
-                if status.status == http::StatusCode::NOT_FOUND => {}
+                if status.status == http::StatusCode::NOT_FOUND =>
+            {
+                Vec::new()
+            }
             Err(error) => return Err(error),
+        };
+        for data_set in &found {
+            if let Some(uid) = data_set.string(SOP_INSTANCE_UID) {
+                if uids.iter().any(|u| u.as_str() == uid) {
+                    present.insert(uid.to_owned());
+                }
+            }
         }
     }
     Ok(present)

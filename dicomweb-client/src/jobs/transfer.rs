@@ -6,11 +6,12 @@ use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
 use super::batches::Batches;
-use super::{Connect, TRANSFER_JOB, check_no_credentials, present_at, store_failure};
+use super::{
+    Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, present_at, store_failure,
+};
 use crate::{Client, Error, StoreOptions};
 
 const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
 
 /// The most instances one study may list (a guard against a runaway server).
 const MAX_INSTANCES: usize = 1_000_000;
