@@ -70,7 +70,7 @@ fn main() {
     let mut ours_retrieve = Vec::new();
     let mut python_retrieve = Vec::new();
     for round in 1..=rounds {
-        delete_study(&orthanc, &study);
+        orthanc.delete_study(&study).unwrap();
         settle();
         let (run, out) = measure(
             Command::new(&python)
@@ -80,7 +80,7 @@ fn main() {
         );
         assert_eq!(stored_count(&out), files.len(), "python store: {out}");
         python_store.push(run);
-        delete_study(&orthanc, &study);
+        orthanc.delete_study(&study).unwrap();
         settle();
 
         let (run, out) = measure(
@@ -215,22 +215,6 @@ fn settle() {
 fn stored_count(out: &str) -> usize {
     let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     value["stored"].as_u64().unwrap() as usize
-}
-
-fn delete_study(orthanc: &Orthanc, study: &str) {
-    let found = orthanc
-        .request("POST", "/tools/lookup", &[], study.as_bytes())
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
-    for item in list.as_array().into_iter().flatten() {
-        if item["Type"] == "Study" {
-            let id = item["ID"].as_str().unwrap();
-            let answer = orthanc
-                .request("DELETE", &format!("/studies/{id}"), &[], b"")
-                .unwrap();
-            assert_eq!(answer.status, 200);
-        }
-    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -33,24 +33,6 @@ fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn count_instances(orthanc: &Orthanc) -> u64 {
-    let stats = orthanc.request("GET", "/statistics", &[], b"").unwrap();
-    let stats: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
-    stats["CountInstances"].as_u64().unwrap()
-}
-
-fn stored_file(orthanc: &Orthanc, sop: &str) -> Vec<u8> {
-    let found = orthanc
-        .request("POST", "/tools/lookup", &[], sop.as_bytes())
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
-    let id = list[0]["ID"].as_str().unwrap().to_owned();
-    orthanc
-        .request("GET", &format!("/instances/{id}/file"), &[], b"")
-        .unwrap()
-        .body
-}
-
 /// A loopback TCP relay to `target` that counts the STOW-RS requests going through it (request
 /// lines `POST <path>/studies`), so a test sees on the wire how many batches were sent.
 /// Returns the relay's DICOMweb root and the counter.
@@ -140,15 +122,15 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let at_kill = 'wait: loop {
-        let n = count_instances(&destination);
+        let n = destination.count_instances().unwrap();
         if n >= 8 {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             // Let Orthanc finish a request it had received whole, then take the count.
-            let mut last = count_instances(&destination);
+            let mut last = destination.count_instances().unwrap();
             loop {
                 std::thread::sleep(Duration::from_millis(300));
-                let now = count_instances(&destination);
+                let now = destination.count_instances().unwrap();
                 if now == last {
                     break 'wait now;
                 }
@@ -175,10 +157,13 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
     let records = json(&dicomweb(&["--quiet", "jobs", "run", "--state", state_dir]));
     assert_eq!(records[0]["State"], "Success", "{records}");
 
-    assert_eq!(count_instances(&destination), 40);
+    assert_eq!(destination.count_instances().unwrap(), 40);
     for instance in spec.instances() {
         assert_eq!(
-            stored_file(&destination, &instance.sop_instance_uid),
+            destination
+                .stored_file(&instance.sop_instance_uid)
+                .unwrap()
+                .unwrap(),
             instance.bytes
         );
     }
@@ -229,7 +214,7 @@ fn async_submission_then_control_from_other_processes() {
     assert_eq!(submitted[0]["StudyInstanceUID"], spec.study_uid().as_str());
     let id = submitted[0]["ID"].as_str().unwrap().to_owned();
     assert_eq!(
-        count_instances(&destination),
+        destination.count_instances().unwrap(),
         0,
         "nothing runs before `jobs run`"
     );
@@ -245,7 +230,7 @@ fn async_submission_then_control_from_other_processes() {
     json(&dicomweb(&["jobs", "resume", &id, "--state", state_dir]));
     let ran = json(&dicomweb(&["--quiet", "jobs", "run", "--state", state_dir]));
     assert_eq!(ran[0]["State"], "Success", "{ran}");
-    assert_eq!(count_instances(&destination), 6);
+    assert_eq!(destination.count_instances().unwrap(), 6);
 
     // Canceling a finished job changes nothing; resubmitting a successful one is refused.
     let canceled = json(&dicomweb(&["jobs", "cancel", &id, "--state", state_dir]));

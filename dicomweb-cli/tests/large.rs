@@ -9,7 +9,8 @@ mod support;
 use std::process::Command;
 use std::time::Instant;
 
-use support::{Spec, names, orthanc_with, write_instance};
+use support::{Spec, orthanc_with, write_instance};
+use test_support::files::names;
 
 /// The peak memory the program may use, whatever the study's size.
 const PEAK_LIMIT_KIB: u64 = 64 * 1024;

@@ -8,7 +8,8 @@ mod support;
 use std::process::Command;
 
 use support::stand_in::{StandIn, cut_short, multipart, reply};
-use support::{Spec, dicomweb, instance, names, one_line_error, success_json};
+use support::{Spec, dicomweb, instance, one_line_error, success_json};
+use test_support::files::names;
 
 const JSON: (&str, &str) = ("content-type", "application/dicom+json");
 

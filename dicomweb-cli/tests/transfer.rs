@@ -9,9 +9,10 @@ mod support;
 use std::path::Path;
 
 use support::{
-    Spec, dicomweb, frame_bytes, names, one_line_error, orthanc_with, stored_file, success_json,
+    Spec, dicomweb, frame_bytes, one_line_error, orthanc_with, stored_file, success_json,
     write_instance,
 };
+use test_support::files::names;
 
 #[test]
 fn a_folder_is_stored_and_retrieved_byte_for_byte() {

@@ -32,30 +32,6 @@ fn registry() -> JobRegistry {
     registry
 }
 
-/// Orthanc's stored file for a SOP Instance UID, if it has one.
-fn stored_file(orthanc: &Orthanc, sop: &str) -> Option<Vec<u8>> {
-    let found = orthanc
-        .request("POST", "/tools/lookup", &[], sop.as_bytes())
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
-    let id = list.as_array()?.first()?["ID"].as_str()?.to_owned();
-    Some(
-        orthanc
-            .request("GET", &format!("/instances/{id}/file"), &[], b"")
-            .unwrap()
-            .body,
-    )
-}
-
-fn instance_count(orthanc: &Orthanc) -> usize {
-    let list = orthanc.request("GET", "/instances", &[], b"").unwrap();
-    serde_json::from_slice::<serde_json::Value>(&list.body)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_job_copies_a_study_byte_for_byte() {
     let (source, destination) = (Orthanc::start().unwrap(), Orthanc::start().unwrap());
@@ -85,7 +61,10 @@ async fn a_transfer_job_copies_a_study_byte_for_byte() {
     assert_eq!(record.content["AlreadyThere"], 0);
     for instance in spec().instances() {
         assert_eq!(
-            stored_file(&destination, &instance.sop_instance_uid).unwrap(),
+            destination
+                .stored_file(&instance.sop_instance_uid)
+                .unwrap()
+                .unwrap(),
             instance.bytes,
             "{}",
             instance.sop_instance_uid
@@ -133,10 +112,13 @@ async fn a_restored_transfer_sends_only_what_the_destination_lacks() {
     assert_eq!(record.state, JobState::Success, "{:?}", record.error);
     assert_eq!(record.content["AlreadyThere"], 2, "{}", record.content);
     assert_eq!(record.content["Sent"], 3 + 5, "{}", record.content);
-    assert_eq!(instance_count(&destination), 10);
+    assert_eq!(destination.count_instances().unwrap(), 10);
     for instance in &instances {
         assert_eq!(
-            stored_file(&destination, &instance.sop_instance_uid).unwrap(),
+            destination
+                .stored_file(&instance.sop_instance_uid)
+                .unwrap()
+                .unwrap(),
             instance.bytes
         );
     }
@@ -161,7 +143,7 @@ async fn a_store_job_uploads_files_and_a_bad_file_fails_the_job_with_its_reason(
     let record = engine.submit_and_wait(job, 0).await.unwrap();
     assert_eq!(record.state, JobState::Success, "{:?}", record.error);
     assert_eq!(record.steps, 3);
-    assert_eq!(instance_count(&destination), 10);
+    assert_eq!(destination.count_instances().unwrap(), 10);
 
     let junk = dir.path().join("junk.dcm");
     std::fs::write(&junk, b"not DICOM at all").unwrap();

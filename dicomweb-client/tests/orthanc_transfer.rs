@@ -27,20 +27,6 @@ fn spec() -> StudySpec {
     }
 }
 
-/// The stored file Orthanc keeps for this SOP Instance UID (`GET /instances/{id}/file`).
-fn orthanc_file(orthanc: &Orthanc, sop: &str) -> Vec<u8> {
-    let found = orthanc
-        .request("POST", "/tools/lookup", &[], sop.as_bytes())
-        .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
-    let id = list[0]["ID"].as_str().unwrap().to_owned();
-    let file = orthanc
-        .request("GET", &format!("/instances/{id}/file"), &[], b"")
-        .unwrap();
-    assert_eq!(file.status, 200);
-    file.body
-}
-
 async fn stored_study(orthanc: &Orthanc, dir: &Path) -> (Client, Vec<PathBuf>) {
     let files = spec().write_to(dir).unwrap();
     let client = Client::builder(orthanc.dicomweb_url()).build().unwrap();
@@ -82,7 +68,7 @@ async fn stored_instances_come_back_byte_identical() {
         let sop = name.to_str().unwrap().trim_end_matches(".dcm");
         assert_eq!(
             ours,
-            orthanc_file(&orthanc, sop),
+            orthanc.stored_file(sop).unwrap().unwrap(),
             "{name:?} as Orthanc keeps it"
         );
     }

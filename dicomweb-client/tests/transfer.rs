@@ -10,6 +10,7 @@ use dicomweb_client::{Client, RetryPolicy, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
 use dicomweb_core::request::{RetrieveInstances, Target};
+use test_support::files::names;
 use test_support::standin::{Action, Read, Recorded, StandIn, reply, serve, serve_with};
 
 /// A small Part 10 file: preamble, `DICM`, a meta group with its length and the SOP Instance
@@ -45,15 +46,6 @@ fn client(url: String) -> Client {
 
 fn study() -> RetrieveInstances {
     RetrieveInstances::new(Target::study(Uid::new("1.2.3").unwrap()))
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A multipart body the way RFC 2046 allows but few servers write it: a preamble, a quoted
@@ -114,7 +106,7 @@ async fn instances_stream_to_files_named_by_sop_instance_uid() {
         );
     }
     assert_eq!(
-        entries(dir.path()),
+        names(dir.path()),
         ["1.2.3.1.dcm", "1.2.3.22.dcm", "1.2.3.333.dcm"]
     );
     let recorded = server.recorded();
@@ -145,7 +137,7 @@ async fn a_body_cut_short_keeps_complete_files_and_leaves_no_partial_one() {
         error.to_string().contains("/dicom-web/studies/1.2.3"),
         "{error}"
     );
-    assert_eq!(entries(dir.path()), ["1.2.3.1.dcm"]);
+    assert_eq!(names(dir.path()), ["1.2.3.1.dcm"]);
     assert_eq!(
         std::fs::read(dir.path().join("1.2.3.1.dcm")).unwrap(),
         parts[0]
@@ -164,7 +156,7 @@ async fn a_multipart_body_without_its_close_delimiter_is_an_error() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("multipart"), "{error}");
-    assert_eq!(entries(dir.path()), ["1.2.3.1.dcm"]);
+    assert_eq!(names(dir.path()), ["1.2.3.1.dcm"]);
 }
 
 #[tokio::test]
@@ -179,7 +171,7 @@ async fn a_part_that_is_not_part10_is_refused_without_a_file() {
         .to_string();
     assert!(error.contains("part 1"), "{error}");
     assert!(error.contains("meta group"), "{error}");
-    assert!(entries(dir.path()).is_empty());
+    assert!(names(dir.path()).is_empty());
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Test data files on disk.
+//! Test data files and folders on disk.
 
 use std::path::{Path, PathBuf};
 
@@ -20,4 +20,23 @@ pub fn with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The names of the entries of `dir`, sorted.
+///
+/// # Panics
+///
+/// When `dir` cannot be read.
+pub fn names(dir: &Path) -> Vec<String> {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the folder {}: {e}", dir.display()));
+    let mut names: Vec<String> = entries
+        .map(|entry| {
+            let entry =
+                entry.unwrap_or_else(|e| panic!("cannot read the folder {}: {e}", dir.display()));
+            entry.file_name().to_string_lossy().into_owned()
+        })
+        .collect();
+    names.sort();
+    names
 }

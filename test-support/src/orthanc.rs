@@ -150,6 +150,62 @@ impl Orthanc {
         String::from_utf8(response.body).map_err(|e| OrthancError(format!("POST /instances: {e}")))
     }
 
+    /// Orthanc's resources with this DICOM UID (`POST /tools/lookup`): (type, Orthanc ID)
+    /// pairs, e.g. `("Instance", "0f1e…")`.
+    pub fn lookup(&self, uid: &str) -> Result<Vec<(String, String)>, OrthancError> {
+        let answer = self.request("POST", "/tools/lookup", &[], uid.as_bytes())?;
+        let list: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| OrthancError(format!("POST /tools/lookup answered no JSON: {e}")))?;
+        Ok(list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                Some((
+                    item["Type"].as_str()?.to_owned(),
+                    item["ID"].as_str()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+
+    /// The file Orthanc stored for the instance with this SOP Instance UID
+    /// (`GET /instances/{id}/file`), or `None` when it has no such instance.
+    pub fn stored_file(&self, sop_instance_uid: &str) -> Result<Option<Vec<u8>>, OrthancError> {
+        let found = self.lookup(sop_instance_uid)?;
+        let Some((_, id)) = found.iter().find(|(kind, _)| kind == "Instance") else {
+            return Ok(None);
+        };
+        let file = self.request("GET", &format!("/instances/{id}/file"), &[], b"")?;
+        if file.status != 200 {
+            return fail(format!("GET /instances/{id}/file answered {}", file.status));
+        }
+        Ok(Some(file.body))
+    }
+
+    /// How many instances Orthanc holds (`GET /statistics`).
+    pub fn count_instances(&self) -> Result<u64, OrthancError> {
+        let answer = self.request("GET", "/statistics", &[], b"")?;
+        let stats: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| OrthancError(format!("GET /statistics answered no JSON: {e}")))?;
+        stats["CountInstances"]
+            .as_u64()
+            .ok_or_else(|| OrthancError(format!("GET /statistics has no CountInstances: {stats}")))
+    }
+
+    /// Deletes the study with this Study Instance UID through the REST API, if Orthanc has it.
+    pub fn delete_study(&self, study_instance_uid: &str) -> Result<(), OrthancError> {
+        for (kind, id) in self.lookup(study_instance_uid)? {
+            if kind == "Study" {
+                let answer = self.request("DELETE", &format!("/studies/{id}"), &[], b"")?;
+                if answer.status != 200 {
+                    return fail(format!("DELETE /studies/{id} answered {}", answer.status));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Sends one HTTP/1.1 request to this Orthanc (`path` starts with `/`) and reads the reply.
     pub fn request(
         &self,

@@ -187,26 +187,5 @@ pub fn orthanc_with(specs: &[Spec]) -> Orthanc {
 
 /// Orthanc's stored file of the instance with SOP Instance UID `sop`, or `None`.
 pub fn stored_file(orthanc: &Orthanc, sop: &str) -> Option<Vec<u8>> {
-    let found = orthanc
-        .request("POST", "/tools/lookup", &[], sop.as_bytes())
-        .unwrap();
-    let found: serde_json::Value = serde_json::from_slice(&found.body).unwrap();
-    let id = found.as_array()?.iter().find(|r| r["Type"] == "Instance")?["ID"]
-        .as_str()?
-        .to_owned();
-    let file = orthanc
-        .request("GET", &format!("/instances/{id}/file"), &[], b"")
-        .unwrap();
-    assert_eq!(file.status, 200);
-    Some(file.body)
-}
-
-/// The names in a folder, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    orthanc.stored_file(sop).unwrap()
 }
