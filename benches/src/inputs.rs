@@ -2,13 +2,13 @@
 //! metadata of a CT series, as DICOM JSON and as Native DICOM Model XML.
 
 use crate::Rng;
-use dicomweb_core::{DataSet, Element, Number, PersonName, Tag, Value, Vr, json, xml};
+use dicomweb_core::{DataSet, Element, Number, PersonName, Tag, Text, Value, Vr, json, xml};
 
 fn put(ds: &mut DataSet, tag: u32, element: Element) {
     ds.insert(Tag(tag), element);
 }
 
-fn text(ds: &mut DataSet, tag: u32, vr: Vr, value: impl Into<String>) {
+fn text(ds: &mut DataSet, tag: u32, vr: Vr, value: impl Into<Text>) {
     put(ds, tag, Element::string(vr, value));
 }
 
@@ -16,7 +16,7 @@ fn decimals(ds: &mut DataSet, tag: u32, vr: Vr, values: &[String]) {
     put(
         ds,
         tag,
-        Element::numbers(vr, values.iter().map(|v| Number::Text(v.clone()))),
+        Element::numbers(vr, values.iter().map(|v| Number::Text(v.into()))),
     );
 }
 
@@ -248,9 +248,9 @@ fn ct_instance(rng: &mut Rng, study: &str, series: &str, n: usize) -> DataSet {
         0x7FE0_0010,
         Element::new(
             Vr::OW,
-            Value::BulkDataUri(format!(
+            Value::BulkDataUri(Text::from(format!(
                 "http://127.0.0.1:8042/dicom-web/studies/{study}/series/{series}/instances/{n}/bulk/7fe00010"
-            )),
+            ))),
         ),
     );
     ds

@@ -42,17 +42,19 @@ pub mod part10;
 pub mod request;
 pub mod response;
 mod tag;
+mod text;
 mod uid;
 mod value;
 mod vr;
 pub mod xml;
 
-pub use dataset::{DataSet, Element};
+pub use dataset::{DataSet, Element, Iter};
 pub use error::{Error, PathStep, TagPath};
 pub use limits::{Limits, ReadOptions};
 pub use tag::Tag;
+pub use text::Text;
 pub use uid::{MAX_UID_LEN, Uid};
-pub use value::{Number, PersonName, Value};
+pub use value::{Number, PersonName, Value, Values};
 pub use vr::{ValueKind, Vr};
 
 /// A document of DICOM data sets as it was read: one data set, or an array of them.

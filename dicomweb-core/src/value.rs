@@ -1,23 +1,146 @@
 //! Element values: the shapes DICOM JSON and the Native DICOM Model carry.
 
-use bytes::Bytes;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
 
-use crate::{DataSet, Tag};
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use crate::{DataSet, Tag, Text};
+
+/// The values of a multi-valued element, each possibly empty (`None`).
+///
+/// A single value, by far the most common case, is held inline without an allocation of its
+/// own. It dereferences to `[Option<T>]`; build one from a `Vec`, an array or an iterator.
+#[derive(Clone, PartialEq)]
+pub struct Values<T>(SmallVec<[Option<T>; 1]>);
+
+impl<T> Values<T> {
+    /// No values.
+    pub fn new() -> Values<T> {
+        Values(SmallVec::new())
+    }
+
+    /// One present value.
+    pub fn one(value: T) -> Values<T> {
+        let mut values = SmallVec::new();
+        values.push(Some(value));
+        Values(values)
+    }
+
+    /// Appends a value.
+    pub fn push(&mut self, value: Option<T>) {
+        self.0.push(value);
+    }
+
+    /// The values in a `Vec`.
+    pub fn into_vec(self) -> Vec<Option<T>> {
+        self.0.into_vec()
+    }
+}
+
+impl<T> Default for Values<T> {
+    fn default() -> Values<T> {
+        Values::new()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Values<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl<T> Deref for Values<T> {
+    type Target = [Option<T>];
+
+    fn deref(&self) -> &[Option<T>] {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Values<T> {
+    fn deref_mut(&mut self) -> &mut [Option<T>] {
+        &mut self.0
+    }
+}
+
+impl<T> From<Vec<Option<T>>> for Values<T> {
+    fn from(values: Vec<Option<T>>) -> Values<T> {
+        Values(SmallVec::from_vec(values))
+    }
+}
+
+impl<T, const N: usize> From<[Option<T>; N]> for Values<T> {
+    fn from(values: [Option<T>; N]) -> Values<T> {
+        values.into_iter().collect()
+    }
+}
+
+impl<T> FromIterator<Option<T>> for Values<T> {
+    fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Values<T> {
+        Values(iter.into_iter().collect())
+    }
+}
+
+impl<T> Extend<Option<T>> for Values<T> {
+    fn extend<I: IntoIterator<Item = Option<T>>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+impl<T> IntoIterator for Values<T> {
+    type Item = Option<T>;
+    type IntoIter = smallvec::IntoIter<[Option<T>; 1]>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Values<T> {
+    type Item = &'a Option<T>;
+    type IntoIter = std::slice::Iter<'a, Option<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq<[Option<T>]> for Values<T> {
+    fn eq(&self, other: &[Option<T>]) -> bool {
+        self.0[..] == *other
+    }
+}
+
+impl<T: PartialEq, const N: usize> PartialEq<[Option<T>; N]> for Values<T> {
+    fn eq(&self, other: &[Option<T>; N]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<T: PartialEq> PartialEq<Vec<Option<T>>> for Values<T> {
+    fn eq(&self, other: &Vec<Option<T>>) -> bool {
+        self.0[..] == other[..]
+    }
+}
 
 /// The value of a data element.
 ///
-/// Multi-valued VRs hold a vector whose entries may be `None`: DICOM JSON writes an empty value
+/// Multi-valued VRs hold a list whose entries may be `None`: DICOM JSON writes an empty value
 /// inside a multi-valued element as `null`, the Native DICOM Model as an empty `Value`.
+/// Strings, numbers and tags are [`Values`], which hold one value inline; strings are [`Text`],
+/// which a reader can share with the buffer it read them from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// No value at all: the element is present with zero length (no `Value` member).
     Empty,
     /// Character string values (AE AS CS DA DT LO LT SH ST TM UC UI UR UT).
-    Strings(Vec<Option<String>>),
+    Strings(Values<Text>),
     /// Numeric values (IS DS FL FD SL SS UL US SV UV), each keeping the form it arrived in.
-    Numbers(Vec<Option<Number>>),
+    Numbers(Values<Number>),
     /// Attribute tag values (AT).
-    Tags(Vec<Option<Tag>>),
+    Tags(Values<Tag>),
     /// Person name values (PN).
     PersonNames(Vec<Option<PersonName>>),
     /// Sequence items (SQ), each a nested data set.
@@ -25,7 +148,7 @@ pub enum Value {
     /// Binary value carried inline (InlineBinary, base64 in JSON and XML).
     InlineBinary(Bytes),
     /// Binary or large value left on the server, to be fetched from this URI (BulkDataURI).
-    BulkDataUri(String),
+    BulkDataUri(Text),
 }
 
 /// One numeric value.
@@ -36,7 +159,7 @@ pub enum Value {
 pub enum Number {
     /// The exact text of an IS or DS value (leading and trailing spaces removed), or a number
     /// that a lenient reader kept as text because it did not fit its VR.
-    Text(String),
+    Text(Text),
     /// A signed integer (SL SS SV, or any integer that fits).
     Int(i64),
     /// An unsigned integer too large for `i64` (UV).
@@ -73,16 +196,16 @@ impl Number {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersonName {
     /// The alphabetic representation, e.g. `Adams^John Robert Quincy^^Rev.^B.A. M.Div.`.
-    pub alphabetic: Option<String>,
+    pub alphabetic: Option<Text>,
     /// The ideographic representation.
-    pub ideographic: Option<String>,
+    pub ideographic: Option<Text>,
     /// The phonetic representation.
-    pub phonetic: Option<String>,
+    pub phonetic: Option<Text>,
 }
 
 impl PersonName {
     /// A person name with only an alphabetic group.
-    pub fn alphabetic(text: impl Into<String>) -> PersonName {
+    pub fn alphabetic(text: impl Into<Text>) -> PersonName {
         PersonName {
             alphabetic: Some(text.into()),
             ..PersonName::default()
@@ -93,7 +216,7 @@ impl PersonName {
     pub fn from_dicom_string(text: &str) -> PersonName {
         let mut groups = text.splitn(3, '=').map(|g| {
             let g = g.trim_end_matches(' ');
-            (!g.is_empty()).then(|| g.to_owned())
+            (!g.is_empty()).then(|| Text::from(g))
         });
         PersonName {
             alphabetic: groups.next().flatten(),
@@ -124,6 +247,7 @@ impl PersonName {
 
 impl Value {
     /// The number of values: items for a sequence, 1 for binary, 0 when empty.
+    #[inline]
     pub fn multiplicity(&self) -> usize {
         match self {
             Value::Empty => 0,

@@ -23,6 +23,20 @@ macro_rules! vrs {
                     $(Vr::$name => stringify!($name),)*
                 }
             }
+
+            /// The VR of a two-letter code, matched as one number (the JSON reader's hot path).
+            pub(crate) fn from_code(code: [u8; 2]) -> Option<Vr> {
+                $(
+                    const $name: u16 = {
+                        let code = stringify!($name).as_bytes();
+                        u16::from_be_bytes([code[0], code[1]])
+                    };
+                )*
+                match u16::from_be_bytes(code) {
+                    $($name => Some(Vr::$name),)*
+                    _ => None,
+                }
+            }
         }
 
         impl FromStr for Vr {
@@ -127,8 +141,12 @@ mod tests {
     fn every_vr_round_trips_through_its_code() {
         assert_eq!(Vr::ALL.len(), 34);
         for &vr in Vr::ALL {
+            let code = vr.as_str().as_bytes();
+            assert_eq!(Vr::from_code([code[0], code[1]]), Some(vr));
             assert_eq!(vr.as_str().parse::<Vr>().unwrap(), vr);
         }
+        assert_eq!(Vr::from_code(*b"XX"), None);
+        assert_eq!(Vr::from_code(*b"pn"), None);
         for code in ["OV", "SV", "UV"] {
             assert!(code.parse::<Vr>().is_ok(), "{code}");
         }

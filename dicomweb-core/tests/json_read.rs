@@ -20,7 +20,7 @@ fn element(text: &str, tag: u32) -> Element {
 }
 
 fn numbers(values: &[Option<Number>]) -> Value {
-    Value::Numbers(values.to_vec())
+    Value::Numbers(values.to_vec().into())
 }
 
 fn text(s: &str) -> Option<Number> {
@@ -100,11 +100,11 @@ fn null_inside_value_is_an_empty_value_for_every_vr() {
         let ds = result.unwrap_or_else(|e| panic!("{vr}: {e}"));
         let value = &ds.data_sets()[0].get(Tag(0x0009_1001)).unwrap().value;
         let expected = match vr.kind() {
-            dicomweb_core::ValueKind::Text => Value::Strings(vec![None]),
-            dicomweb_core::ValueKind::Tag => Value::Tags(vec![None]),
+            dicomweb_core::ValueKind::Text => Value::Strings(vec![None].into()),
+            dicomweb_core::ValueKind::Tag => Value::Tags(vec![None].into()),
             dicomweb_core::ValueKind::PersonName => Value::PersonNames(vec![None]),
             dicomweb_core::ValueKind::Sequence => Value::Items(vec![DataSet::new()]),
-            _ => Value::Numbers(vec![None]),
+            _ => Value::Numbers(vec![None].into()),
         };
         assert_eq!(value, &expected, "{vr}");
     }
@@ -120,7 +120,7 @@ fn null_inside_value_is_an_empty_value_for_every_vr() {
     );
     assert_eq!(
         e.value,
-        Value::Strings(vec![Some("ORIGINAL".into()), None, Some("AXIAL".into())])
+        Value::Strings(vec![Some("ORIGINAL".into()), None, Some("AXIAL".into())].into())
     );
 }
 
@@ -339,7 +339,7 @@ fn at_values() {
     );
     assert_eq!(
         e.value,
-        Value::Tags(vec![Some(Tag(0x0010_0010)), Some(Tag(0x7FE0_0010)), None])
+        Value::Tags(vec![Some(Tag(0x0010_0010)), Some(Tag(0x7FE0_0010)), None].into())
     );
 }
 
@@ -414,7 +414,10 @@ fn strings_with_escapes_and_unicode() {
         r#"{"00081030": {"vr": "LO", "Value": ["a\"b\\c\u00e9\ud83d\ude00\n"]}}"#,
         0x0008_1030,
     );
-    assert_eq!(e.value, Value::Strings(vec![Some("a\"b\\cé😀\n".into())]));
+    assert_eq!(
+        e.value,
+        Value::Strings(vec![Some("a\"b\\cé😀\n".into())].into())
+    );
     let e = element(
         r#"{"00200013": {"vr": "IS", "Value": ["\u0031\u0032"]}}"#,
         0x0020_0013,

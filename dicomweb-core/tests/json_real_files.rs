@@ -77,7 +77,7 @@ fn normalise_value(vr: &str, value: &Json) -> Json {
             let name = PersonName::from_dicom_string(text);
             let mut out = Map::new();
             if let Some(a) = name.alphabetic {
-                out.insert("Alphabetic".into(), Json::String(a));
+                out.insert("Alphabetic".into(), Json::String(a.into()));
             }
             Json::Object(out)
         }
@@ -140,7 +140,7 @@ fn pydicom_test1_values_keep_their_form() {
     let weight = &ds.get(Tag(0x0010_1030)).unwrap().value;
     assert_eq!(
         weight,
-        &Value::Numbers(vec![Some(Number::Text("87.09".into()))])
+        &Value::Numbers(vec![Some(Number::Text("87.09".into()))].into())
     );
     // Private creator and a private element of its block.
     assert_eq!(ds.string(Tag(0x0019_0010)), Some("GEMS_ACQU_01"));

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use dicomweb_core::{
-    DataSet, Document, Element, Number, PersonName, ReadOptions, Tag, Value, Vr, json,
+    DataSet, Document, Element, Number, PersonName, ReadOptions, Tag, Text, Value, Values, Vr, json,
 };
 
 fn written(ds: &DataSet) -> String {
@@ -104,7 +104,10 @@ fn floats_integers_and_special_values() {
     );
     ds.insert(
         Tag(0x0028_0010),
-        Element::new(Vr::US, Value::Numbers(vec![Some(Number::Int(512)), None])),
+        Element::new(
+            Vr::US,
+            Value::Numbers(vec![Some(Number::Int(512)), None].into()),
+        ),
     );
     assert_eq!(
         written(&ds),
@@ -133,13 +136,16 @@ fn person_names_tags_strings_binary_and_empty() {
     );
     ds.insert(
         Tag(0x0020_9165),
-        Element::new(Vr::AT, Value::Tags(vec![Some(Tag(0x7FE0_0010)), None])),
+        Element::new(
+            Vr::AT,
+            Value::Tags(vec![Some(Tag(0x7FE0_0010)), None].into()),
+        ),
     );
     ds.insert(
         Tag(0x0008_0008),
         Element::new(
             Vr::CS,
-            Value::Strings(vec![Some("A\"\\\u{1}".into()), None, Some(String::new())]),
+            Value::Strings(vec![Some("A\"\\\u{1}".into()), None, Some(Text::new())].into()),
         ),
     );
     ds.insert(
@@ -152,7 +158,7 @@ fn person_names_tags_strings_binary_and_empty() {
     ds.insert(Tag(0x0010_0020), Element::empty(Vr::LO));
     ds.insert(
         Tag(0x0010_0030),
-        Element::new(Vr::DA, Value::Strings(Vec::new())),
+        Element::new(Vr::DA, Value::Strings(Values::new())),
     );
     assert_eq!(
         written(&ds),

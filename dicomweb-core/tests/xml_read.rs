@@ -35,7 +35,7 @@ fn attribute_header_and_string_values() {
     assert_eq!(image_type.vr, Vr::CS);
     assert_eq!(
         image_type.value,
-        Value::Strings(vec![Some("ORIGINAL".into()), Some("PRIMARY".into())])
+        Value::Strings(vec![Some("ORIGINAL".into()), Some("PRIMARY".into())].into())
     );
     assert_eq!(ds.string(Tag(0x0020_000D)), Some("1.2.3"));
     assert_eq!(ds.get(Tag(0x0008_0050)).unwrap().value, Value::Empty);
@@ -53,14 +53,7 @@ fn values_out_of_order_with_gaps_and_empty_values() {
     );
     assert_eq!(
         ds.get(Tag(0x0008_0008)).unwrap().value,
-        Value::Strings(vec![
-            Some("A".into()),
-            None,
-            None,
-            Some("D".into()),
-            None,
-            None
-        ])
+        Value::Strings(vec![Some("A".into()), None, None, Some("D".into()), None, None].into())
     );
 }
 
@@ -227,7 +220,7 @@ fn unparsable_binary_numbers_are_text_when_lenient_and_errors_when_strict() {
         r#"<DicomAttribute tag="00280010" vr="US"><Value number="1">12.5</Value></DicomAttribute>"#;
     assert_eq!(
         read(body).get(Tag(0x0028_0010)).unwrap().value,
-        Value::Numbers(vec![Some(Number::Text("12.5".into()))])
+        Value::Numbers(vec![Some(Number::Text("12.5".into()))].into())
     );
     let err = read_err(body, &ReadOptions::strict()).to_string();
     assert!(
@@ -243,7 +236,7 @@ fn at_values_are_eight_hex_digits() {
     );
     assert_eq!(
         ds.get(Tag(0x0020_9165)).unwrap().value,
-        Value::Tags(vec![Some(Tag(0x0020_000D)), Some(Tag(0x7FE0_0010))])
+        Value::Tags(vec![Some(Tag(0x0020_000D)), Some(Tag(0x7FE0_0010))].into())
     );
     let err = read_err(
         r#"<DicomAttribute tag="00209165" vr="AT"><Value number="1">PatientName</Value></DicomAttribute>"#,
@@ -263,7 +256,7 @@ fn missing_vr_is_looked_up_when_lenient_and_refused_when_strict() {
     assert_eq!(ds.get(Tag(0x0028_0010)).unwrap().vr, Vr::US);
     assert_eq!(
         ds.get(Tag(0x0028_0010)).unwrap().value,
-        Value::Numbers(vec![Some(Number::Int(64))])
+        Value::Numbers(vec![Some(Number::Int(64))].into())
     );
     assert_eq!(ds.get(Tag(0x0099_0010)).unwrap().vr, Vr::LO);
     assert_eq!(ds.get(Tag(0x0099_1001)).unwrap().vr, Vr::UN);
@@ -300,11 +293,11 @@ fn dcmtk_private_elements_find_their_block() {
     assert_eq!(ds.string(Tag(0x0043_0010)), Some("GEMS_PARM_01"));
     assert_eq!(
         ds.get(Tag(0x0043_1010)).unwrap().value,
-        Value::Numbers(vec![Some(Number::Int(400))])
+        Value::Numbers(vec![Some(Number::Int(400))].into())
     );
     assert_eq!(
         ds.get(Tag(0x0043_1110)).unwrap().value,
-        Value::Numbers(vec![Some(Number::Int(401))])
+        Value::Numbers(vec![Some(Number::Int(401))].into())
     );
     assert_eq!(ds.len(), 6);
 }

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use bytes::Bytes;
-use dicomweb_core::{DataSet, Element, Number, PersonName, ReadOptions, Tag, Value, Vr, xml};
+use dicomweb_core::{DataSet, Element, Number, PersonName, ReadOptions, Tag, Text, Value, Vr, xml};
 
 fn text(ds: &DataSet) -> String {
     String::from_utf8(xml::write(ds)).unwrap()
@@ -29,12 +29,7 @@ fn everything() -> DataSet {
         Tag(0x0008_0008),
         Element::new(
             Vr::CS,
-            Value::Strings(vec![
-                Some("DERIVED".into()),
-                None,
-                Some("AXIAL".into()),
-                None,
-            ]),
+            Value::Strings(vec![Some("DERIVED".into()), None, Some("AXIAL".into()), None].into()),
         ),
     );
     ds.insert(Tag(0x0008_0050), Element::empty(Vr::SH));
@@ -118,7 +113,7 @@ fn everything() -> DataSet {
         Tag(0x0020_9165),
         Element::new(
             Vr::AT,
-            Value::Tags(vec![Some(Tag(0x0020_000D)), None, Some(Tag(0xFFFF_FFFF))]),
+            Value::Tags(vec![Some(Tag(0x0020_000D)), None, Some(Tag(0xFFFF_FFFF))].into()),
         ),
     );
     ds.insert(Tag(0x0043_0010), Element::string(Vr::LO, "GEMS_PARM_01"));
@@ -250,7 +245,7 @@ fn empty_components_and_groups_survive() {
     let name = PersonName {
         alphabetic: Some("^^^^".into()),
         ideographic: None,
-        phonetic: Some(String::new()),
+        phonetic: Some(Text::new()),
     };
     let mut ds = DataSet::new();
     ds.insert(Tag(0x0008_0090), Element::person_name(name));
@@ -323,14 +318,14 @@ fn what_xml_cannot_tell_apart() {
         Tag(0x0008_0008),
         Element::new(
             Vr::CS,
-            Value::Strings(vec![Some(String::new()), Some("B".into())]),
+            Value::Strings(vec![Some(Text::new()), Some("B".into())].into()),
         ),
     );
     ds.insert(Tag(0x0008_1115), Element::sequence(Vec::new()));
     let back = round_trip(&ds);
     assert_eq!(
         back.get(Tag(0x0008_0008)).unwrap().value,
-        Value::Strings(vec![None, Some("B".into())])
+        Value::Strings(vec![None, Some("B".into())].into())
     );
     assert_eq!(back.get(Tag(0x0008_1115)).unwrap().value, Value::Empty);
 }

@@ -8,7 +8,7 @@
 //! trailing spaces and never empty (an empty string is an empty value, written as `null`).
 
 use bytes::Bytes;
-use dicomweb_core::{DataSet, Element, Number, PersonName, Tag, Value, ValueKind, Vr};
+use dicomweb_core::{DataSet, Element, Number, PersonName, Tag, Text, Value, ValueKind, Vr};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -68,23 +68,27 @@ pub fn leaf_vr() -> impl Strategy<Value = Vr> {
 /// A value of the shape `vr` calls for, or Empty, or a BulkDataURI (allowed on any VR).
 pub fn value(vr: Vr) -> BoxedStrategy<Value> {
     let own = match vr.kind() {
-        ValueKind::Text => vec(option(text()), 1..4).prop_map(Value::Strings).boxed(),
+        ValueKind::Text => vec(option(text().prop_map(Text::from)), 1..4)
+            .prop_map(|v| Value::Strings(v.into()))
+            .boxed(),
         ValueKind::DecimalText => {
             let text = if vr == Vr::IS {
                 integer_text().boxed()
             } else {
                 decimal_text().boxed()
             };
-            vec(option(text.prop_map(Number::Text)), 1..4)
-                .prop_map(Value::Numbers)
+            vec(option(text.prop_map(|t| Number::Text(t.into()))), 1..4)
+                .prop_map(|v| Value::Numbers(v.into()))
                 .boxed()
         }
         ValueKind::Integer => vec(option(integer(vr)), 1..4)
-            .prop_map(Value::Numbers)
+            .prop_map(|v| Value::Numbers(v.into()))
             .boxed(),
-        ValueKind::Float => vec(option(float()), 1..4).prop_map(Value::Numbers).boxed(),
+        ValueKind::Float => vec(option(float()), 1..4)
+            .prop_map(|v| Value::Numbers(v.into()))
+            .boxed(),
         ValueKind::Tag => vec(option(any::<u32>().prop_map(Tag)), 1..4)
-            .prop_map(Value::Tags)
+            .prop_map(|v| Value::Tags(v.into()))
             .boxed(),
         ValueKind::PersonName => vec(option(person_name()), 1..3)
             .prop_map(Value::PersonNames)
@@ -97,7 +101,7 @@ pub fn value(vr: Vr) -> BoxedStrategy<Value> {
     prop_oneof![
         8 => own,
         1 => Just(Value::Empty),
-        1 => bulk_data_uri().prop_map(Value::BulkDataUri),
+        1 => bulk_data_uri().prop_map(|uri| Value::BulkDataUri(uri.into())),
     ]
     .boxed()
 }
@@ -189,9 +193,9 @@ pub fn person_name() -> impl Strategy<Value = PersonName> {
         proptest::option::of(phonetic),
     )
         .prop_map(|(alphabetic, ideographic, phonetic)| PersonName {
-            alphabetic,
-            ideographic,
-            phonetic,
+            alphabetic: alphabetic.map(Text::from),
+            ideographic: ideographic.map(Text::from),
+            phonetic: phonetic.map(Text::from),
         })
         .prop_filter("at least one group", |name| !name.is_empty())
 }

@@ -127,7 +127,7 @@ pub fn instance(spec: &Spec) -> Vec<u8> {
     let mut ds = DataSet::new();
     let text = |vr, s: &str| Element::string(vr, s);
     let int = |vr, n: i64| Element::numbers(vr, [Number::Int(n)]);
-    let is = |n: u32| Element::numbers(Vr::IS, [Number::Text(n.to_string())]);
+    let is = |n: u32| Element::numbers(Vr::IS, [Number::Text(n.to_string().into())]);
     let class = if spec.frames > 0 {
         MULTIFRAME_GRAYSCALE_BYTE_SC
     } else {

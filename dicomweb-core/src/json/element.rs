@@ -72,7 +72,12 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
                     });
                 }
                 Member::BulkDataUri => {
-                    value = Some(match map.next_value::<Option<String>>()? {
+                    let source = state.source;
+                    let seed = super::values::StringOrNull {
+                        what: "a BulkDataURI string or null",
+                        source,
+                    };
+                    value = Some(match map.next_value_seed(seed)? {
                         Some(uri) => Value::BulkDataUri(uri),
                         None => Value::Empty,
                     });

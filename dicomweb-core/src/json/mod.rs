@@ -46,7 +46,7 @@
 //!     &Value::Numbers(vec![
 //!         Some(Number::Text("0.390625".into())),
 //!         Some(Number::Text("0.3906250".into())),
-//!     ])
+//!     ].into())
 //! );
 //! assert_eq!(
 //!     json::write(&doc),
@@ -57,10 +57,13 @@
 
 mod binary;
 mod element;
+mod fast;
 mod pretty;
 mod read;
 mod values;
 mod write;
+
+use bytes::Bytes;
 
 use crate::{DataSet, Document, Error, ReadOptions};
 
@@ -68,11 +71,27 @@ pub use write::{write, write_data_set, write_data_sets, write_pretty};
 
 /// Reads a DICOM JSON document: one data set (an object) gives [`Document::Single`], an array
 /// of them gives [`Document::Array`].
+///
+/// The input is copied once into a buffer that the strings of the result share; when the
+/// document is already in a [`Bytes`] (an HTTP body), [`read_bytes`] skips that copy.
 pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
+    read::document(Bytes::copy_from_slice(bytes), options)
+}
+
+/// Reads a DICOM JSON document from a buffer that the strings of the result share without
+/// copying (see [`Text`](crate::Text)).
+pub fn read_bytes(bytes: Bytes, options: &ReadOptions) -> Result<Document, Error> {
     read::document(bytes, options)
 }
 
 /// Reads a DICOM JSON document, one data set or an array of them, as a list of data sets.
 pub fn read_data_sets(bytes: &[u8], options: &ReadOptions) -> Result<Vec<DataSet>, Error> {
     read(bytes, options).map(Document::into_data_sets)
+}
+
+/// Reads a document with the general reader alone, never the fast path that [`read`] tries
+/// first: the reference the fast path is tested and fuzzed against. Not part of the API.
+#[doc(hidden)]
+pub fn read_reference(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
+    read::document_reference(bytes, options)
 }

@@ -2,14 +2,17 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::element::ElementSeed;
-use crate::{DataSet, Document, Element, Error, PathStep, ReadOptions, Tag, TagPath};
+use crate::{DataSet, Document, Element, Error, PathStep, ReadOptions, Tag, TagPath, Text};
 
 /// What the visitors share while one document is read: options, where they are, and counters.
 pub(super) struct State<'o> {
     pub(super) options: &'o ReadOptions,
+    /// The whole document: strings borrowed from it become slices of it.
+    pub(super) source: &'o Text,
     /// Where the reader is; left as it stands when an error unwinds, so it names the place.
     pub(super) path: TagPath,
     /// Nesting depth of the data set being read (a top-level data set is 1).
@@ -23,9 +26,10 @@ pub(super) struct State<'o> {
 }
 
 impl<'o> State<'o> {
-    fn new(options: &'o ReadOptions) -> State<'o> {
+    fn new(options: &'o ReadOptions, source: &'o Text) -> State<'o> {
         State {
             options,
+            source,
             path: TagPath::root(),
             depth: 0,
             elements: 0,
@@ -54,21 +58,54 @@ impl<'o> State<'o> {
 }
 
 /// Reads a whole document.
-pub(super) fn document(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+pub(super) fn document(bytes: Bytes, options: &ReadOptions) -> Result<Document, Error> {
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(_) => bytes.slice(3..),
+        None => bytes,
+    };
     // Checking UTF-8 once over the whole input is much cheaper than string by string; input
     // that is not UTF-8 is read from the bytes, so that the error names the element.
+    match Text::from_utf8(bytes.clone()) {
+        Ok(source) => match super::fast::document(&source, options) {
+            Some(document) => Ok(document),
+            None => parse(
+                serde_json::Deserializer::from_str(source.as_str()),
+                options,
+                &source,
+            ),
+        },
+        Err(_) => parse(
+            serde_json::Deserializer::from_slice(&bytes),
+            options,
+            &Text::new(),
+        ),
+    }
+}
+
+/// Reads a whole document with serde_json only, without the fast path: the reference the fast
+/// path is tested against.
+pub(super) fn document_reference(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse(serde_json::Deserializer::from_str(text), options),
-        Err(_) => parse(serde_json::Deserializer::from_slice(bytes), options),
+        Ok(text) => parse(
+            serde_json::Deserializer::from_str(text),
+            options,
+            &Text::new(),
+        ),
+        Err(_) => parse(
+            serde_json::Deserializer::from_slice(bytes),
+            options,
+            &Text::new(),
+        ),
     }
 }
 
 fn parse<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
     options: &ReadOptions,
+    source: &Text,
 ) -> Result<Document, Error> {
-    let mut state = State::new(options);
+    let mut state = State::new(options, source);
     // Recursion is bounded by `Limits::max_depth` instead (and skipped values are skipped
     // without recursion by serde_json).
     de.disable_recursion_limit();

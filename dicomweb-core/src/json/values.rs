@@ -6,7 +6,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::value::RawValue;
 
 use super::read::{DataSetSeed, State};
-use crate::{Number, PathStep, PersonName, Tag, Value, ValueKind, Vr};
+use crate::{Number, PathStep, PersonName, Tag, Text, Value, ValueKind, Values, Vr};
 
 /// Reads a `Value` member for an element of VR `vr`.
 pub(super) struct ValueSeed<'s, 'o> {
@@ -36,9 +36,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let vr = self.vr;
         let strict = self.state.options.strict;
+        let source = self.state.source;
         let value = match vr.kind() {
-            ValueKind::Text => Value::Strings(collect(&mut seq, || TextEntry { vr })?),
-            ValueKind::DecimalText => Value::Numbers(decimal_texts(&mut seq, vr)?),
+            ValueKind::Text => Value::Strings(collect(&mut seq, || TextEntry { vr, source })?),
+            ValueKind::DecimalText => Value::Numbers(decimal_texts(&mut seq, vr, source)?),
             ValueKind::Integer | ValueKind::Float => {
                 Value::Numbers(collect(&mut seq, || NumberEntry { vr, strict })?)
             }
@@ -51,7 +52,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 )));
             }
             ValueKind::Tag => Value::Tags(collect(&mut seq, || TagEntry)?),
-            ValueKind::PersonName => Value::PersonNames(collect(&mut seq, || PersonNameEntry)?),
+            ValueKind::PersonName => {
+                let mut names = Vec::with_capacity(1);
+                while let Some(name) = seq.next_element_seed(PersonNameEntry { source })? {
+                    names.push(name);
+                }
+                Value::PersonNames(names)
+            }
             ValueKind::Sequence => {
                 let state = self.state;
                 let mut items = Vec::new();
@@ -75,14 +82,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     }
 }
 
-fn collect<'de, A, S, F>(seq: &mut A, seed: F) -> Result<Vec<S::Value>, A::Error>
+fn collect<'de, A, S, T, F>(seq: &mut A, seed: F) -> Result<Values<T>, A::Error>
 where
     A: SeqAccess<'de>,
-    S: DeserializeSeed<'de>,
+    S: DeserializeSeed<'de, Value = Option<T>>,
     F: Fn() -> S,
 {
-    // Most elements hold one value: start small.
-    let mut values = Vec::with_capacity(1);
+    let mut values = Values::new();
     while let Some(value) = seq.next_element_seed(seed())? {
         values.push(value);
     }
@@ -93,8 +99,9 @@ where
 fn decimal_texts<'de, A: SeqAccess<'de>>(
     seq: &mut A,
     vr: Vr,
-) -> Result<Vec<Option<Number>>, A::Error> {
-    let mut values = Vec::with_capacity(1);
+    source: &Text,
+) -> Result<Values<Number>, A::Error> {
+    let mut values = Values::new();
     while let Some(raw) = seq.next_element::<Option<&'de RawValue>>()? {
         let Some(raw) = raw else {
             values.push(None);
@@ -107,13 +114,13 @@ fn decimal_texts<'de, A: SeqAccess<'de>>(
                 let trimmed = if inner.contains('\\') {
                     let unescaped: String =
                         serde_json::from_str(text).map_err(de::Error::custom)?;
-                    unescaped.trim().to_owned()
+                    Text::from(unescaped.trim())
                 } else {
-                    inner.trim().to_owned()
+                    Text::slice_of(source, inner.trim())
                 };
                 (!trimmed.is_empty()).then_some(Number::Text(trimmed))
             }
-            Some(b'-' | b'0'..=b'9') => Some(Number::Text(text.to_owned())),
+            Some(b'-' | b'0'..=b'9') => Some(Number::Text(Text::slice_of(source, text))),
             _ => {
                 return Err(de::Error::custom(format_args!(
                     "expected a number, a string or null in the Value of a {vr} element, found {}",
@@ -135,52 +142,88 @@ fn excerpt(text: &str) -> String {
 }
 
 /// A string value of a text VR, or `null`.
-struct TextEntry {
+struct TextEntry<'s> {
     vr: Vr,
+    source: &'s Text,
 }
 
-impl<'de> DeserializeSeed<'de> for TextEntry {
-    type Value = Option<String>;
+impl<'de> DeserializeSeed<'de> for TextEntry<'_> {
+    type Value = Option<Text>;
 
-    fn deserialize<D: Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Option<String>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Text>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl Visitor<'_> for TextEntry {
-    type Value = Option<String>;
+impl<'de> Visitor<'de> for TextEntry<'_> {
+    type Value = Option<Text>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "a string or null in the Value of a {} element", self.vr)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
-        Ok(Some(v.to_owned()))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::slice_of(self.source, v)))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<String>, E> {
-        Ok(Some(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v)))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
         Ok(None)
     }
 
     // Lenient: a number where a string belongs (some writers do this for CS or UI) keeps its
     // value as text.
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<String>, E> {
-        Ok(Some(v.to_string()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v.to_string())))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<String>, E> {
-        Ok(Some(v.to_string()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v.to_string())))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<String>, E> {
-        Ok(Some(v.to_string()))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v.to_string())))
+    }
+}
+
+/// A string member (a person name group, a BulkDataURI), or `null`.
+pub(super) struct StringOrNull<'s> {
+    pub(super) what: &'static str,
+    pub(super) source: &'s Text,
+}
+
+impl<'de> DeserializeSeed<'de> for StringOrNull<'_> {
+    type Value = Option<Text>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Text>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringOrNull<'_> {
+    type Value = Option<Text>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::slice_of(self.source, v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
     }
 }
 
@@ -265,7 +308,7 @@ impl Visitor<'_> for NumberEntry {
         match parsed {
             Some(number) => Ok(Some(number)),
             None if self.strict => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-            None => Ok(Some(Number::Text(text.to_owned()))),
+            None => Ok(Some(Number::Text(Text::from(text)))),
         }
     }
 }
@@ -302,9 +345,11 @@ impl Visitor<'_> for TagEntry {
 
 /// A PN value: an object of component groups, a plain string (groups separated by `=`), or
 /// `null`.
-struct PersonNameEntry;
+struct PersonNameEntry<'s> {
+    source: &'s Text,
+}
 
-impl<'de> DeserializeSeed<'de> for PersonNameEntry {
+impl<'de> DeserializeSeed<'de> for PersonNameEntry<'_> {
     type Value = Option<PersonName>;
 
     fn deserialize<D: Deserializer<'de>>(
@@ -315,7 +360,7 @@ impl<'de> DeserializeSeed<'de> for PersonNameEntry {
     }
 }
 
-impl<'de> Visitor<'de> for PersonNameEntry {
+impl<'de> Visitor<'de> for PersonNameEntry<'_> {
     type Value = Option<PersonName>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -342,7 +387,10 @@ impl<'de> Visitor<'de> for PersonNameEntry {
                     continue;
                 }
             };
-            *slot = map.next_value::<Option<String>>()?;
+            *slot = map.next_value_seed(StringOrNull {
+                what: "a person name group as a string or null",
+                source: self.source,
+            })?;
         }
         Ok(Some(name))
     }

@@ -9,7 +9,7 @@ use dicom_object::{FileMetaTable, InMemDicomObject};
 use super::charset::Charset;
 use super::part10_error;
 use crate::{
-    DataSet, Element, Error, Number, PathStep, PersonName, Tag, TagPath, Value, ValueKind, Vr,
+    DataSet, Element, Error, Number, PathStep, PersonName, Tag, TagPath, Text, Value, ValueKind, Vr,
 };
 
 /// The file meta group as a data set.
@@ -79,7 +79,7 @@ pub(super) fn object(
                 if empty {
                     Value::Empty
                 } else {
-                    Value::Strings(values)
+                    Value::Strings(values.into_iter().map(|v| v.map(Text::from)).collect())
                 },
             )
         } else {
@@ -220,13 +220,16 @@ fn primitive(vr: Vr, value: &PrimitiveValue, path: &TagPath) -> Result<Value, Er
     };
     Ok(match vr.kind() {
         ValueKind::Text => match trimmed_texts(vr, value) {
-            Some(values) => Value::Strings(values),
+            Some(values) => Value::Strings(values.into_iter().map(|v| v.map(Text::from)).collect()),
             None => Value::Empty,
         },
         ValueKind::DecimalText => match trimmed_texts(vr, value) {
-            Some(values) => {
-                Value::Numbers(values.into_iter().map(|v| v.map(Number::Text)).collect())
-            }
+            Some(values) => Value::Numbers(
+                values
+                    .into_iter()
+                    .map(|v| v.map(|t| Number::Text(t.into())))
+                    .collect(),
+            ),
             None => Value::Empty,
         },
         ValueKind::PersonName => match trimmed_texts(vr, value) {
@@ -242,7 +245,7 @@ fn primitive(vr: Vr, value: &PrimitiveValue, path: &TagPath) -> Result<Value, Er
             None => Value::Empty,
         },
         ValueKind::Integer | ValueKind::Float => {
-            Value::Numbers(numbers(value).ok_or_else(shape_error)?)
+            Value::Numbers(numbers(value).ok_or_else(shape_error)?.into())
         }
         ValueKind::Tag => match value {
             PrimitiveValue::Tags(tags) => {

@@ -45,11 +45,14 @@ fn every_vr() -> DataSet {
         Tag(0x0020_0032),
         Element::new(
             Vr::DS,
-            Value::Numbers(vec![
-                Some(Number::Text("1.5".into())),
-                None,
-                Some(Number::Text("-3e2".into())),
-            ]),
+            Value::Numbers(
+                vec![
+                    Some(Number::Text("1.5".into())),
+                    None,
+                    Some(Number::Text("-3e2".into())),
+                ]
+                .into(),
+            ),
         ),
     );
     ds.insert(Tag(0x0020_4000), text(Vr::LT, "line one\r\nline two"));
@@ -89,7 +92,7 @@ fn every_vr() -> DataSet {
         Tag(0x0020_9165),
         Element::new(
             Vr::AT,
-            Value::Tags(vec![Some(Tag(0x0010_0010)), Some(Tag(0x7FE0_0010))]),
+            Value::Tags(vec![Some(Tag(0x0010_0010)), Some(Tag(0x7FE0_0010))].into()),
         ),
     );
     ds.insert(Tag(0x0040_A124), text(Vr::UI, "1.2.3"));

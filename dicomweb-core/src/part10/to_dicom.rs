@@ -139,7 +139,9 @@ fn to_value(
         }
         Value::Strings(values) => primitive(strings(
             vr,
-            values.iter().map(|v| v.clone().unwrap_or_default()),
+            values
+                .iter()
+                .map(|v| v.as_deref().unwrap_or_default().to_owned()),
         )),
         Value::PersonNames(values) => primitive(strings(
             vr,
@@ -224,7 +226,7 @@ fn strings(vr: Vr, values: impl Iterator<Item = String>) -> PrimitiveValue {
 
 fn number_text(n: &Number) -> String {
     match n {
-        Number::Text(t) => t.clone(),
+        Number::Text(t) => t.to_string(),
         Number::Int(v) => v.to_string(),
         Number::UInt(v) => v.to_string(),
         Number::Float(v) => v.to_string(),

@@ -14,7 +14,7 @@ use super::scan::{
 use super::text::resolve_reference;
 use super::values::OpenAttribute;
 use crate::{
-    DataSet, Element, Error, PathStep, PersonName, ReadOptions, Tag, TagPath, Vr, dictionary,
+    DataSet, Element, Error, PathStep, PersonName, ReadOptions, Tag, TagPath, Text, Vr, dictionary,
 };
 
 /// Reads one Native DICOM Model document (`<NativeDicomModel>`) into a data set.
@@ -423,9 +423,9 @@ impl<'a, 'o> Parser<'a, 'o> {
                 }
             };
             *slot = Some(if empty {
-                String::new()
+                Text::new()
             } else {
-                self.name_group()?
+                Text::from(self.name_group()?)
             });
         }
     }

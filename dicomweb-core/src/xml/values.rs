@@ -7,7 +7,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 
-use crate::{DataSet, Element, Number, PersonName, Tag, Value, ValueKind, Vr};
+use crate::{DataSet, Element, Number, PersonName, Tag, Text, Value, ValueKind, Vr};
 
 /// Base64 as InlineBinary carries it, padded or not.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -173,7 +173,7 @@ impl OpenAttribute {
 
     /// A `BulkData` element's URI.
     pub(super) fn add_bulk_data(&mut self, uri: String) -> Result<(), String> {
-        self.set_binary(Value::BulkDataUri(uri), "<BulkData>")
+        self.set_binary(Value::BulkDataUri(uri.into()), "<BulkData>")
     }
 
     fn set_binary(&mut self, value: Value, what: &str) -> Result<(), String> {
@@ -190,9 +190,11 @@ impl OpenAttribute {
     pub(super) fn finish(self) -> Element {
         let value = match self.values {
             None => Value::Empty,
-            Some(Gathered::Strings(v)) => Value::Strings(v),
-            Some(Gathered::Numbers(v)) => Value::Numbers(v),
-            Some(Gathered::Tags(v)) => Value::Tags(v),
+            Some(Gathered::Strings(v)) => {
+                Value::Strings(v.into_iter().map(|s| s.map(Text::from)).collect())
+            }
+            Some(Gathered::Numbers(v)) => Value::Numbers(v.into()),
+            Some(Gathered::Tags(v)) => Value::Tags(v.into()),
             Some(Gathered::Names(v)) => Value::PersonNames(v),
             Some(Gathered::Items(mut items)) => {
                 if items.windows(2).any(|w| w[0].0 > w[1].0) {
@@ -259,7 +261,7 @@ fn number_value(vr: Vr, text: &str, strict: bool) -> Result<Option<Number>, Stri
                 "an integer"
             }
         )),
-        None => Ok(Some(Number::Text(trimmed.to_owned()))),
+        None => Ok(Some(Number::Text(trimmed.into()))),
     }
 }
 
@@ -288,7 +290,7 @@ mod tests {
         let element = open.finish();
         assert_eq!(
             element.value,
-            Value::Strings(vec![Some("A".into()), None, Some("C".into()), None, None])
+            Value::Strings(vec![Some("A".into()), None, Some("C".into()), None, None].into())
         );
     }
 

@@ -1,0 +1,579 @@
+//! The fast path of the DICOM JSON reader: a byte-level parser for documents shaped the way
+//! servers write them.
+//!
+//! It reads data sets with keys in ascending tag order, elements whose members are `vr` and at
+//! most one of `Value`, `InlineBinary` or `BulkDataURI` (in either order), and the value shapes
+//! each VR usually carries. Strings without escapes become slices of the document's buffer, so
+//! reading allocates once per data set and once per multi-valued or person-name element, not
+//! once per string.
+//!
+//! Anything else (an unknown member, a missing `vr`, keys out of order, a number where a string
+//! belongs, a limit reached, malformed JSON) makes it give up with `None`, and the general
+//! serde-based reader reads the document instead: it accepts every variation the module docs list
+//! and says exactly where and what is wrong. So the fast path decides nothing on its own; for every
+//! document it reads, its result equals the general reader's (a property test and a fuzz target
+//! check this), and every error comes from the general reader.
+
+use bytes::Bytes;
+
+use super::binary;
+use super::read::hex_tag;
+use crate::{
+    DataSet, Document, Element, Number, PersonName, ReadOptions, Tag, Text, Value, ValueKind,
+    Values, Vr,
+};
+
+/// Reads `source`, or `None` when the general reader has to.
+pub(super) fn document(source: &Text, options: &ReadOptions) -> Option<Document> {
+    let mut reader = Reader {
+        text: source.as_str(),
+        bytes: source.as_bytes(),
+        pos: 0,
+        source,
+        options,
+        depth: 0,
+        elements: 0,
+        sizes: Vec::new(),
+    };
+    let document = match reader.peek()? {
+        b'{' => Document::Single(reader.data_set()?),
+        b'[' => {
+            reader.pos += 1;
+            let mut all = Vec::new();
+            reader.list(|r| {
+                if r.peek()? != b'{' {
+                    return None;
+                }
+                all.push(r.data_set()?);
+                Some(())
+            })?;
+            Document::Array(all)
+        }
+        _ => return None,
+    };
+    reader.skip_whitespace();
+    (reader.pos == reader.bytes.len()).then_some(document)
+}
+
+/// A JSON string's text: borrowed from the document, or unescaped into a string of its own.
+enum JsonStr<'a> {
+    Plain(&'a str),
+    Unescaped(String),
+}
+
+impl JsonStr<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            JsonStr::Plain(text) => text,
+            JsonStr::Unescaped(text) => text,
+        }
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    source: &'a Text,
+    options: &'a ReadOptions,
+    /// Nesting depth of the data set being read (a top-level data set is 1).
+    depth: usize,
+    /// Elements read so far, at every depth.
+    elements: usize,
+    /// The element count of the last data set read at each depth.
+    sizes: Vec<usize>,
+}
+
+impl<'a> Reader<'a> {
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte that is not whitespace, left unread.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Reads the byte `expected` after any whitespace.
+    fn expect(&mut self, expected: u8) -> Option<()> {
+        (self.peek()? == expected).then(|| self.pos += 1)
+    }
+
+    /// Reads `null`.
+    fn null(&mut self) -> Option<()> {
+        let end = self.pos + 4;
+        (self.bytes.get(self.pos..end)? == b"null").then(|| self.pos = end)
+    }
+
+    /// Reads the items of an array whose `[` was read, calling `each` at the start of each item,
+    /// through the closing `]`.
+    fn list(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads the members of an object whose `{` was read, calling `each` with each key (a
+    /// string without escapes) after its `:`, through the closing `}`.
+    fn members(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_whitespace();
+            let JsonStr::Plain(key) = self.string()? else {
+                return None;
+            };
+            self.expect(b':')?;
+            self.skip_whitespace();
+            each(self, key)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads the string that starts here.
+    fn string(&mut self) -> Option<JsonStr<'a>> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let stop = string_stop(self.bytes, start);
+        match *self.bytes.get(stop)? {
+            b'"' => {
+                self.pos = stop + 1;
+                return self.text.get(start..stop).map(JsonStr::Plain);
+            }
+            b'\\' => {}
+            _ => return None, // JSON forbids control characters inside strings.
+        }
+        // Escapes: find the closing quote, then let serde_json check and decode them.
+        let mut end = stop;
+        loop {
+            match *self.bytes.get(end)? {
+                b'\\' => end += 2,
+                b'"' => break,
+                _ => end += 1,
+            }
+        }
+        let quoted = self.text.get(self.pos..=end)?;
+        let unescaped = serde_json::from_str::<String>(quoted).ok()?;
+        self.pos = end + 1;
+        Some(JsonStr::Unescaped(unescaped))
+    }
+
+    /// A string read here as `Text`, sharing the document's buffer when it had no escape.
+    fn text(&self, text: JsonStr<'a>) -> Text {
+        match text {
+            JsonStr::Plain(text) => Text::slice_of(self.source, text),
+            JsonStr::Unescaped(text) => Text::from(text),
+        }
+    }
+
+    /// Reads the number that starts here: its exact text, and whether it is an integer.
+    fn number(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.bytes;
+        let digits = |mut at: usize| {
+            while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            at
+        };
+        let start = self.pos;
+        let mut at = start + usize::from(bytes.get(start) == Some(&b'-'));
+        at = match bytes.get(at)? {
+            b'0' => at + 1,
+            b'1'..=b'9' => digits(at + 1),
+            _ => return None,
+        };
+        let mut integer = true;
+        if bytes.get(at) == Some(&b'.') {
+            integer = false;
+            let end = digits(at + 1);
+            if end == at + 1 {
+                return None;
+            }
+            at = end;
+        }
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            integer = false;
+            at += 1;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            let end = digits(at);
+            if end == at {
+                return None;
+            }
+            at = end;
+        }
+        self.pos = at;
+        Some((self.text.get(start..at)?, integer))
+    }
+
+    /// Reads a data set (an object) one level deeper than the current one.
+    fn data_set(&mut self) -> Option<DataSet> {
+        let limits = self.options.limits;
+        if self.depth >= limits.max_depth {
+            return None;
+        }
+        self.depth += 1;
+        self.expect(b'{')?;
+        // Sized like the last data set at this depth: the data sets of one answer are alike.
+        let hint = self.sizes.get(self.depth).copied().unwrap_or(0);
+        let mut elements: Vec<(Tag, Element)> = Vec::with_capacity(hint);
+        self.members(|r, key| {
+            let tag = hex_tag(key.as_bytes())?;
+            if elements.last().is_some_and(|(last, _)| *last >= tag) {
+                return None;
+            }
+            r.elements += 1;
+            if r.elements > limits.max_elements {
+                return None;
+            }
+            let element = r.element()?;
+            elements.push((tag, element));
+            Some(())
+        })?;
+        if self.sizes.len() <= self.depth {
+            self.sizes.resize(self.depth + 1, 0);
+        }
+        self.sizes[self.depth] = elements.len();
+        if elements.capacity() > elements.len() + elements.len() / 4 {
+            elements.shrink_to_fit();
+        }
+        self.depth -= 1;
+        Some(DataSet::from_sorted(elements))
+    }
+
+    /// Reads an element object.
+    fn element(&mut self) -> Option<Element> {
+        self.expect(b'{')?;
+        let mut vr = None;
+        let mut value = None;
+        // A `Value` before `vr` (Orthanc's order): skipped, and read once the VR is known.
+        let mut held_back = None;
+        // The usual compact form starts with `"vr":"XX"`: read at once.
+        if let Some(&[b'"', b'v', b'r', b'"', b':', b'"', first, second, b'"']) =
+            self.bytes.get(self.pos..self.pos + 9)
+        {
+            vr = Some(Vr::from_code([first, second])?);
+            self.pos += 9;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(Element::new(vr?, Value::Empty));
+                }
+                _ => return None,
+            }
+        } else if self.peek()? == b'}' {
+            return None; // no `vr`: the general reader looks it up
+        }
+        loop {
+            self.skip_whitespace();
+            let JsonStr::Plain(key) = self.string()? else {
+                return None;
+            };
+            self.expect(b':')?;
+            self.skip_whitespace();
+            if key == "vr" {
+                let (None, JsonStr::Plain(code)) = (vr, self.string()?) else {
+                    return None;
+                };
+                let &[first, second] = code.as_bytes() else {
+                    return None;
+                };
+                vr = Some(Vr::from_code([first, second])?);
+            } else if value.is_some() || held_back.is_some() {
+                return None;
+            } else {
+                match (key, vr) {
+                    ("Value", Some(vr)) => value = Some(self.values(vr)?),
+                    ("Value", None) => {
+                        let start = self.pos;
+                        self.skip_value()?;
+                        self.skip_whitespace();
+                        held_back = Some((start, self.pos));
+                    }
+                    ("InlineBinary", _) => value = Some(self.inline_binary()?),
+                    ("BulkDataURI", _) => value = Some(self.bulk_data_uri()?),
+                    _ => return None,
+                }
+            }
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        let vr = vr?;
+        if let Some((start, end)) = held_back {
+            let after = self.pos;
+            self.pos = start;
+            value = Some(self.values(vr)?);
+            self.skip_whitespace();
+            if self.pos != end {
+                return None;
+            }
+            self.pos = after;
+        }
+        Some(Element::new(vr, value.unwrap_or(Value::Empty)))
+    }
+
+    /// Steps over one JSON value of any kind; what it steps over is read properly later.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut open = 0usize;
+        loop {
+            match *self.bytes.get(self.pos)? {
+                b'"' => {
+                    self.string()?;
+                    if open == 0 {
+                        return Some(());
+                    }
+                    continue;
+                }
+                b'[' | b'{' => open += 1,
+                // The end of the enclosing object: a number or literal ended before it.
+                b']' | b'}' if open == 0 => return Some(()),
+                b']' | b'}' => {
+                    open -= 1;
+                    if open == 0 {
+                        self.pos += 1;
+                        return Some(());
+                    }
+                }
+                b',' if open == 0 => return Some(()),
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// Reads a `Value` member for an element of VR `vr`.
+    fn values(&mut self, vr: Vr) -> Option<Value> {
+        match self.peek()? {
+            b'n' => {
+                self.null()?;
+                return Some(Value::Empty);
+            }
+            b'[' => self.pos += 1,
+            _ => return None,
+        }
+        let value = match vr.kind() {
+            ValueKind::Text => Value::Strings(self.entries(|r| match r.peek()? {
+                b'"' => {
+                    let text = r.string()?;
+                    Some(Some(r.text(text)))
+                }
+                _ => r.null().map(|()| None),
+            })?),
+            ValueKind::DecimalText => Value::Numbers(self.entries(|r| match r.peek()? {
+                b'"' => match r.string()? {
+                    JsonStr::Plain(text) => {
+                        let trimmed = text.trim();
+                        Some(
+                            (!trimmed.is_empty())
+                                .then(|| Number::Text(r.text(JsonStr::Plain(trimmed)))),
+                        )
+                    }
+                    JsonStr::Unescaped(text) => {
+                        let trimmed = text.trim();
+                        Some((!trimmed.is_empty()).then(|| Number::Text(Text::from(trimmed))))
+                    }
+                },
+                b'-' | b'0'..=b'9' => {
+                    let (text, _) = r.number()?;
+                    Some(Some(Number::Text(r.text(JsonStr::Plain(text)))))
+                }
+                _ => r.null().map(|()| None),
+            })?),
+            kind @ (ValueKind::Integer | ValueKind::Float) => {
+                let float = kind == ValueKind::Float;
+                Value::Numbers(self.entries(|r| match r.peek()? {
+                    b'-' | b'0'..=b'9' => {
+                        let (text, integer) = r.number()?;
+                        binary_number(text, integer, float).map(Some)
+                    }
+                    _ => r.null().map(|()| None),
+                })?)
+            }
+            ValueKind::Tag => Value::Tags(self.entries(|r| match r.peek()? {
+                b'"' => match r.string()? {
+                    JsonStr::Plain(text) => hex_tag(text.as_bytes()).map(Some),
+                    JsonStr::Unescaped(_) => None,
+                },
+                _ => r.null().map(|()| None),
+            })?),
+            ValueKind::PersonName => {
+                let mut names = Vec::with_capacity(1);
+                self.list(|r| {
+                    names.push(match r.peek()? {
+                        b'{' => Some(r.person_name()?),
+                        _ => r.null().map(|()| None)?,
+                    });
+                    Some(())
+                })?;
+                Value::PersonNames(names)
+            }
+            ValueKind::Sequence => {
+                let mut items = Vec::new();
+                self.list(|r| {
+                    items.push(match r.peek()? {
+                        b'{' => r.data_set()?,
+                        _ => r.null().map(|()| DataSet::new())?,
+                    });
+                    Some(())
+                })?;
+                Value::Items(items)
+            }
+            // Numbers in the Value of a binary VR: the general reader decides.
+            ValueKind::Binary => return None,
+        };
+        Some(if value.multiplicity() == 0 {
+            Value::Empty
+        } else {
+            value
+        })
+    }
+
+    /// Reads the entries of a `Value` array whose `[` was read.
+    fn entries<T>(
+        &mut self,
+        mut entry: impl FnMut(&mut Self) -> Option<Option<T>>,
+    ) -> Option<Values<T>> {
+        let mut values = Values::new();
+        self.list(|r| {
+            values.push(entry(r)?);
+            Some(())
+        })?;
+        Some(values)
+    }
+
+    /// Reads a person name object of component groups.
+    fn person_name(&mut self) -> Option<PersonName> {
+        self.expect(b'{')?;
+        let mut name = PersonName::default();
+        self.members(|r, key| {
+            let slot = match key {
+                "Alphabetic" => &mut name.alphabetic,
+                "Ideographic" => &mut name.ideographic,
+                "Phonetic" => &mut name.phonetic,
+                _ => return None,
+            };
+            *slot = match r.peek()? {
+                b'"' => {
+                    let text = r.string()?;
+                    Some(r.text(text))
+                }
+                _ => r.null().map(|()| None)?,
+            };
+            Some(())
+        })?;
+        Some(name)
+    }
+
+    /// Reads an InlineBinary member given as a string or `null`.
+    fn inline_binary(&mut self) -> Option<Value> {
+        match self.peek()? {
+            b'"' => {
+                let text = self.string()?;
+                let bytes = binary::decode(text.as_str()).ok()?;
+                Some(Value::InlineBinary(Bytes::from(bytes)))
+            }
+            _ => self.null().map(|()| Value::Empty),
+        }
+    }
+
+    /// Reads a BulkDataURI member given as a string or `null`.
+    fn bulk_data_uri(&mut self) -> Option<Value> {
+        match self.peek()? {
+            b'"' => {
+                let text = self.string()?;
+                Some(Value::BulkDataUri(self.text(text)))
+            }
+            _ => self.null().map(|()| Value::Empty),
+        }
+    }
+}
+
+/// A JSON number in the `Value` of a binary numeric VR, as the general reader reads it; `None`
+/// where the general reader takes another path (integers beyond 64 bits, `-0`, out of range).
+fn binary_number(text: &str, integer: bool, float: bool) -> Option<Number> {
+    if !integer {
+        let value: f64 = text.parse().ok()?;
+        return value.is_finite().then_some(Number::Float(value));
+    }
+    if text.starts_with('-') {
+        let value: i64 = text.parse().ok()?;
+        return match value {
+            0 => None, // serde_json reads `-0` as the float -0.0
+            _ if float => Some(Number::Float(value as f64)),
+            _ => Some(Number::Int(value)),
+        };
+    }
+    let value: u64 = text.parse().ok()?;
+    Some(match i64::try_from(value) {
+        _ if float => Number::Float(value as f64),
+        Ok(value) => Number::Int(value),
+        Err(_) => Number::UInt(value),
+    })
+}
+
+/// Where the string content starting at `start` stops: the first `"`, `\\` or control
+/// character, or the end of the input. Eight bytes at a time: values are short, so this beats
+/// both a byte loop and a vectorised search, which pays its set-up on every string.
+fn string_stop(bytes: &[u8], start: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = start;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // A byte's high bit is set where it is zero (a match) or below 0x20; borrows can only
+        // mark bytes after the first true match, so the lowest mark is exact.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let found = found & HIGH;
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
