@@ -250,7 +250,7 @@ mod tests {
         assert_ne!(shared.detach().as_ptr(), part.as_ptr());
         assert!(Text::from_utf8(Bytes::from_static(b"\xC3")).is_err());
         assert_eq!(String::from(shared.clone()), "1.2.840.10008.5.1.4.1.1.2");
-        assert_eq!(Text::from(String::from("x".repeat(30))), "x".repeat(30));
+        assert_eq!(Text::from("x".repeat(30)), "x".repeat(30));
         assert_eq!(Text::from_static("ISO_IR 192"), Text::from("ISO_IR 192"));
         assert!(Text::new() < shared && shared.into_bytes().len() == 25);
     }

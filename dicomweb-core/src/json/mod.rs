@@ -3,7 +3,12 @@
 //! # Reading
 //!
 //! [`read`] parses one data set (a JSON object) or an array of them straight into the typed
-//! model with serde_json's streaming deserializer; nothing goes through `serde_json::Value`.
+//! model; nothing goes through `serde_json::Value`. Documents shaped the way servers write them
+//! (keys in tag order, `vr` and one value member per element, in either order) are read by a
+//! byte-level fast path: strings are stored inline when short and as slices of the document's
+//! buffer when long (see [`Text`](crate::Text)), so reading costs about one allocation per data
+//! set. Anything else goes to a general reader built on serde_json's streaming deserializer,
+//! which gives the same result for every document the fast path reads, and every error.
 //! It accepts what servers really send:
 //!
 //! - members of an element in any order (Orthanc sends `Value` before `vr`);
@@ -94,4 +99,12 @@ pub fn read_data_sets(bytes: &[u8], options: &ReadOptions) -> Result<Vec<DataSet
 #[doc(hidden)]
 pub fn read_reference(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
     read::document_reference(bytes, options)
+}
+
+/// Reads a document with the fast path alone: `None` where [`read`] would hand it to the
+/// general reader. For tests; not part of the API.
+#[doc(hidden)]
+pub fn read_fast_path(bytes: &[u8], options: &ReadOptions) -> Option<Document> {
+    let source = crate::Text::from_utf8(Bytes::copy_from_slice(bytes)).ok()?;
+    fast::document(&source, options)
 }

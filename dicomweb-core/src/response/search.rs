@@ -68,7 +68,7 @@ pub fn parse_data_sets(
             for (head, part) in parts {
                 match head.content_type()? {
                     Some(m) if m.subtype().ends_with("json") => {
-                        data_sets.extend(json::read(&part, options)?.into_data_sets());
+                        data_sets.extend(json::read_bytes(part, options)?.into_data_sets());
                     }
                     Some(m) if !(m.subtype() == "xml" || m.subtype().ends_with("+xml")) => {
                         return Err(Error::UnexpectedResponse {
