@@ -108,6 +108,24 @@ impl<'a> Reader<'a> {
         (self.bytes.get(self.pos..end)? == b"null").then(|| self.pos = end)
     }
 
+    /// Reads what follows an item of an array or object: `,` gives `false` (more to come),
+    /// the closing byte `close` gives `true`.
+    // Inlined so that `close` is a constant at each call: this runs once per value.
+    #[inline(always)]
+    fn item_end(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                Some(false)
+            }
+            next if next == close => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
     /// Reads the items of an array whose `[` was read, calling `each` at the start of each item,
     /// through the closing `]`.
     fn list(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
@@ -117,13 +135,8 @@ impl<'a> Reader<'a> {
         }
         loop {
             each(self)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.item_end(b']')? {
+                return Some(());
             }
         }
     }
@@ -143,13 +156,8 @@ impl<'a> Reader<'a> {
             self.expect(b':')?;
             self.skip_whitespace();
             each(self, key)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.item_end(b'}')? {
+                return Some(());
             }
         }
     }
@@ -281,13 +289,8 @@ impl<'a> Reader<'a> {
         {
             vr = Some(Vr::from_code([first, second])?);
             self.pos += 9;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(Element::new(vr?, Value::Empty));
-                }
-                _ => return None,
+            if self.item_end(b'}')? {
+                return Some(Element::new(vr?, Value::Empty));
             }
         } else if self.peek()? == b'}' {
             return None; // no `vr`: the general reader looks it up
@@ -323,13 +326,8 @@ impl<'a> Reader<'a> {
                     _ => return None,
                 }
             }
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return None,
+            if self.item_end(b'}')? {
+                break;
             }
         }
         let vr = vr?;

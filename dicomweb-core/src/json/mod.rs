@@ -80,13 +80,13 @@ pub use write::{write, write_data_set, write_data_sets, write_pretty};
 /// The input is copied once into a buffer that the strings of the result share; when the
 /// document is already in a [`Bytes`] (an HTTP body), [`read_bytes`] skips that copy.
 pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
-    read::document(Bytes::copy_from_slice(bytes), options)
+    read::document(Bytes::copy_from_slice(bytes), options, true)
 }
 
 /// Reads a DICOM JSON document from a buffer that the strings of the result share without
 /// copying (see [`Text`](crate::Text)).
 pub fn read_bytes(bytes: Bytes, options: &ReadOptions) -> Result<Document, Error> {
-    read::document(bytes, options)
+    read::document(bytes, options, true)
 }
 
 /// Reads a DICOM JSON document, one data set or an array of them, as a list of data sets.
@@ -98,7 +98,7 @@ pub fn read_data_sets(bytes: &[u8], options: &ReadOptions) -> Result<Vec<DataSet
 /// first: the reference the fast path is tested and fuzzed against. Not part of the API.
 #[doc(hidden)]
 pub fn read_reference(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
-    read::document_reference(bytes, options)
+    read::document(Bytes::copy_from_slice(bytes), options, false)
 }
 
 /// Reads a document with the fast path alone: `None` where [`read`] would hand it to the

@@ -57,8 +57,13 @@ impl<'o> State<'o> {
     }
 }
 
-/// Reads a whole document.
-pub(super) fn document(bytes: Bytes, options: &ReadOptions) -> Result<Document, Error> {
+/// Reads a whole document: with the fast path first when `fast_path`, else (the reference the
+/// fast path is tested against) with serde_json alone.
+pub(super) fn document(
+    bytes: Bytes,
+    options: &ReadOptions,
+    fast_path: bool,
+) -> Result<Document, Error> {
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(_) => bytes.slice(3..),
         None => bytes,
@@ -66,7 +71,10 @@ pub(super) fn document(bytes: Bytes, options: &ReadOptions) -> Result<Document, 
     // Checking UTF-8 once over the whole input is much cheaper than string by string; input
     // that is not UTF-8 is read from the bytes, so that the error names the element.
     match Text::from_utf8(bytes.clone()) {
-        Ok(source) => match super::fast::document(&source, options) {
+        Ok(source) => match fast_path
+            .then(|| super::fast::document(&source, options))
+            .flatten()
+        {
             Some(document) => Ok(document),
             None => parse(
                 serde_json::Deserializer::from_str(source.as_str()),
@@ -76,24 +84,6 @@ pub(super) fn document(bytes: Bytes, options: &ReadOptions) -> Result<Document, 
         },
         Err(_) => parse(
             serde_json::Deserializer::from_slice(&bytes),
-            options,
-            &Text::new(),
-        ),
-    }
-}
-
-/// Reads a whole document with serde_json only, without the fast path: the reference the fast
-/// path is tested against.
-pub(super) fn document_reference(bytes: &[u8], options: &ReadOptions) -> Result<Document, Error> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => parse(
-            serde_json::Deserializer::from_str(text),
-            options,
-            &Text::new(),
-        ),
-        Err(_) => parse(
-            serde_json::Deserializer::from_slice(bytes),
             options,
             &Text::new(),
         ),
