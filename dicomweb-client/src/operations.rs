@@ -19,7 +19,7 @@ impl Client {
     /// [`dicomweb_core::Error::Status`] inside [`Error::Protocol`].
     pub async fn search(&self, search: &Search) -> Result<DataSets, Error> {
         let (status, headers, body) = self.fetch(search.to_request(self.base_url())?).await?;
-        Ok(parse_search(status, &headers, &body, self.read_options())?)
+        Ok(parse_search(status, &headers, body, self.read_options())?)
     }
 
     /// QIDO-RS for studies (`GET {base}/studies?…`). `search` must be study-level
@@ -124,12 +124,7 @@ impl Client {
     /// `Accept`).
     pub async fn retrieve_metadata(&self, request: &RetrieveMetadata) -> Result<DataSets, Error> {
         let (status, headers, body) = self.fetch(request.to_request(self.base_url())?).await?;
-        Ok(parse_metadata(
-            status,
-            &headers,
-            &body,
-            self.read_options(),
-        )?)
+        Ok(parse_metadata(status, &headers, body, self.read_options())?)
     }
 
     /// WADO-RS metadata of every instance of a study (`GET {base}/studies/{study}/metadata`).

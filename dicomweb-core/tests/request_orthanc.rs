@@ -89,7 +89,7 @@ fn round_trip_through_orthanc() {
     let found = parse_search(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -121,7 +121,7 @@ fn round_trip_through_orthanc() {
     let found = parse_search(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -141,7 +141,7 @@ fn round_trip_through_orthanc() {
     let found = parse_search(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -161,7 +161,7 @@ fn round_trip_through_orthanc() {
     let found = parse_search(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap_or_else(|e| panic!("{e}: {:?}", response.headers()));
@@ -176,7 +176,7 @@ fn round_trip_through_orthanc() {
     let found = parse_search(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -188,7 +188,7 @@ fn round_trip_through_orthanc() {
     let json = parse_metadata(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -200,7 +200,7 @@ fn round_trip_through_orthanc() {
     let xml = parse_metadata(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap();
@@ -326,7 +326,7 @@ fn round_trip_through_orthanc() {
     let err = parse_metadata(
         response.status(),
         response.headers(),
-        response.body(),
+        response.body().clone(),
         &options,
     )
     .unwrap_err();

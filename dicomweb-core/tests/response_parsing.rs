@@ -108,17 +108,17 @@ fn error_bodies_are_bounded_and_lossy() {
 
 #[test]
 fn search_204_and_empty_200_are_empty_results() {
-    let r = parse_search(StatusCode::NO_CONTENT, &HeaderMap::new(), b"", &opts()).unwrap();
+    let r = parse_search(StatusCode::NO_CONTENT, &HeaderMap::new(), &b""[..], &opts()).unwrap();
     assert!(r.data_sets.is_empty());
     let h = headers(&[(CONTENT_TYPE, "application/dicom+json")]);
     assert!(
-        parse_search(StatusCode::OK, &h, b"", &opts())
+        parse_search(StatusCode::OK, &h, &b""[..], &opts())
             .unwrap()
             .data_sets
             .is_empty()
     );
     assert!(
-        parse_search(StatusCode::OK, &h, b" [] ", &opts())
+        parse_search(StatusCode::OK, &h, &b" [] "[..], &opts())
             .unwrap()
             .data_sets
             .is_empty()
@@ -135,7 +135,7 @@ fn search_json_with_warnings() {
         ),
     ]);
     let body = br#"[{"0020000D":{"vr":"UI","Value":["1.2.3"]}},{"0020000D":{"vr":"UI","Value":["1.2.4"]}}]"#;
-    let r = parse_search(StatusCode::OK, &h, body, &opts()).unwrap();
+    let r = parse_search(StatusCode::OK, &h, &body[..], &opts()).unwrap();
     assert_eq!(r.data_sets.len(), 2);
     assert_eq!(r.data_sets[1].string(Tag(0x0020_000D)), Some("1.2.4"));
     assert_eq!(r.warnings.len(), 1);
@@ -149,7 +149,7 @@ fn search_json_with_warnings() {
 #[test]
 fn search_without_content_type_is_sniffed() {
     let body = b"\xEF\xBB\xBF\n [{\"00100020\":{\"vr\":\"LO\",\"Value\":[\"ID\"]}}]";
-    let r = parse_search(StatusCode::OK, &HeaderMap::new(), body, &opts()).unwrap();
+    let r = parse_search(StatusCode::OK, &HeaderMap::new(), &body[..], &opts()).unwrap();
     assert_eq!(r.data_sets[0].string(Tag(0x0010_0020)), Some("ID"));
     let h = headers(&[(CONTENT_TYPE, "application/json")]);
     assert_eq!(
@@ -164,12 +164,18 @@ fn search_without_content_type_is_sniffed() {
 #[test]
 fn search_errors_and_other_bodies() {
     let h = headers(&[(CONTENT_TYPE, "text/html")]);
-    let err = parse_search(StatusCode::OK, &h, b"<html>", &opts()).unwrap_err();
+    let err = parse_search(StatusCode::OK, &h, &b"<html>"[..], &opts()).unwrap_err();
     assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
-    let err = parse_search(StatusCode::BAD_REQUEST, &h, b"unknown attribute", &opts()).unwrap_err();
+    let err = parse_search(
+        StatusCode::BAD_REQUEST,
+        &h,
+        &b"unknown attribute"[..],
+        &opts(),
+    )
+    .unwrap_err();
     assert_eq!(status_error(err).body, "unknown attribute");
     let h = headers(&[(CONTENT_TYPE, "application/dicom+json")]);
-    assert!(parse_search(StatusCode::OK, &h, b"[{\"0020000D\":", &opts()).is_err());
+    assert!(parse_search(StatusCode::OK, &h, &b"[{\"0020000D\":"[..], &opts()).is_err());
 }
 
 const XML_STUDY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -181,7 +187,7 @@ const XML_STUDY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 #[test]
 fn metadata_xml_single_and_multipart() {
     let h = headers(&[(CONTENT_TYPE, "application/dicom+xml")]);
-    let r = parse_metadata(StatusCode::OK, &h, XML_STUDY.as_bytes(), &opts()).unwrap();
+    let r = parse_metadata(StatusCode::OK, &h, XML_STUDY, &opts()).unwrap();
     assert_eq!(r.data_sets[0].string(Tag(0x0020_000D)), Some("1.2.3"));
 
     let second = XML_STUDY.replace("1.2.3", "1.2.4");
@@ -192,7 +198,7 @@ fn metadata_xml_single_and_multipart() {
         CONTENT_TYPE,
         r#"multipart/related; type="application/dicom+xml"; boundary=XYZ"#,
     )]);
-    let r = parse_metadata(StatusCode::OK, &h, body.as_bytes(), &opts()).unwrap();
+    let r = parse_metadata(StatusCode::OK, &h, body.clone(), &opts()).unwrap();
     let uids: Vec<_> = r
         .data_sets
         .iter()
@@ -202,10 +208,10 @@ fn metadata_xml_single_and_multipart() {
 
     // Truncated: an error, never one data set fewer.
     let cut = &body[..body.len() - 10];
-    assert!(parse_metadata(StatusCode::OK, &h, cut.as_bytes(), &opts()).is_err());
+    assert!(parse_metadata(StatusCode::OK, &h, cut.to_owned(), &opts()).is_err());
     // A part that is not XML.
     let odd = "--XYZ\r\nContent-Type: image/jpeg\r\n\r\nJFIF\r\n--XYZ--";
-    let err = parse_metadata(StatusCode::OK, &h, odd.as_bytes(), &opts()).unwrap_err();
+    let err = parse_metadata(StatusCode::OK, &h, odd, &opts()).unwrap_err();
     assert!(err.to_string().contains("image/jpeg"), "{err}");
 }
 

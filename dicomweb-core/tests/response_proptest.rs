@@ -44,7 +44,7 @@ proptest! {
         }
         let status = StatusCode::from_u16(status).unwrap();
         let options = ReadOptions::default();
-        let _ = parse_search(status, &headers, &body, &options);
+        let _ = parse_search(status, &headers, body.clone(), &options);
         let _ = parse_store(status, &headers, &body, &options);
         let _ = check_status(status, &headers, &body);
         let _ = warnings(&headers);

@@ -27,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let options = ReadOptions::default();
     let _ = parse_store(status, &headers, body, &options);
-    let _ = parse_search(status, &headers, body, &options);
+    let _ = parse_search(status, &headers, bytes::Bytes::copy_from_slice(body), &options);
 });

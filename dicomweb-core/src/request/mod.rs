@@ -25,7 +25,7 @@
 //!
 //! // … send `request` with any HTTP client; here, a canned answer:
 //! let status = http::StatusCode::NO_CONTENT;
-//! let results = parse_search(status, &http::HeaderMap::new(), b"", &ReadOptions::default())?;
+//! let results = parse_search(status, &http::HeaderMap::new(), bytes::Bytes::new(), &ReadOptions::default())?;
 //! assert!(results.data_sets.is_empty());
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```
@@ -50,8 +50,8 @@
 //!
 //! fn metadata(base: &BaseUrl, study: &str) -> Result<Vec<dicomweb_core::DataSet>, Error> {
 //!     let request = RetrieveMetadata::new(Target::study(study.parse()?)).to_request(base)?; // build
-//!     let response = send(request);                                                         // send
-//!     let parsed = parse_metadata(response.status(), response.headers(), response.body(), &ReadOptions::default())?; // parse
+//!     let (head, body) = send(request).into_parts();                                       // send
+//!     let parsed = parse_metadata(head.status, &head.headers, body, &ReadOptions::default())?; // parse
 //!     Ok(parsed.data_sets)
 //! }
 //!
@@ -78,8 +78,8 @@
 //!     Fut: Future<Output = http::Response<bytes::Bytes>>,
 //! {
 //!     let request = Search::studies().matching("PatientID", "ID-7")?.to_request(base)?;
-//!     let response = send(request).await;
-//!     parse_search(response.status(), response.headers(), response.body(), &ReadOptions::default())
+//!     let (head, body) = send(request).await.into_parts();
+//!     parse_search(head.status, &head.headers, body, &ReadOptions::default())
 //! }
 //!
 //! // A transport that answers at once: "no matches".

@@ -20,17 +20,30 @@ pub struct DataSets {
 
 /// Parses a QIDO-RS response. `204 No Content` (and an empty `200`) is an empty result; an
 /// error status is [`Error::Status`].
+///
+/// The body is taken as [`Bytes`] (a `Vec<u8>` or an HTTP client's body converts without a
+/// copy): the strings of the data sets share it instead of copying it
+/// (see [`Text`](crate::Text)). A borrowed slice goes in as `Bytes::copy_from_slice(body)`.
 pub fn parse_search(
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: impl Into<Bytes>,
     options: &ReadOptions,
 ) -> Result<DataSets, Error> {
-    check_status(status, headers, body)?;
+    search(status, headers, body.into(), options)
+}
+
+fn search(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: Bytes,
+    options: &ReadOptions,
+) -> Result<DataSets, Error> {
+    check_status(status, headers, &body)?;
     let data_sets = if status == StatusCode::NO_CONTENT {
         Vec::new()
     } else {
-        parse_data_sets(headers, body, options)?
+        data_sets(headers, body, options)?
     };
     Ok(DataSets {
         data_sets,
@@ -38,32 +51,41 @@ pub fn parse_search(
     })
 }
 
-/// Parses a WADO-RS metadata response (same shapes as a search).
+/// Parses a WADO-RS metadata response (same shapes as a search, and the body taken the same
+/// way as by [`parse_search`]).
 pub fn parse_metadata(
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: impl Into<Bytes>,
     options: &ReadOptions,
 ) -> Result<DataSets, Error> {
-    parse_search(status, headers, body, options)
+    search(status, headers, body.into(), options)
 }
 
 /// The data sets of a successful body: a DICOM JSON array or object, one XML document, or a
 /// multipart/related of XML documents. Chosen by `Content-Type`, or by the first byte when
-/// the type is missing or generic.
+/// the type is missing or generic. The body is taken as by [`parse_search`].
 pub fn parse_data_sets(
     headers: &HeaderMap,
-    body: &[u8],
+    body: impl Into<Bytes>,
     options: &ReadOptions,
 ) -> Result<Vec<DataSet>, Error> {
-    match format(headers, body)? {
+    data_sets(headers, body.into(), options)
+}
+
+fn data_sets(
+    headers: &HeaderMap,
+    body: Bytes,
+    options: &ReadOptions,
+) -> Result<Vec<DataSet>, Error> {
+    match format(headers, &body)? {
         Format::Empty => Ok(Vec::new()),
-        Format::Json => json::read(body, options).map(|doc| doc.into_data_sets()),
-        Format::Xml => Ok(vec![xml::read(body, options)?]),
+        Format::Json => json::read_bytes(body, options).map(|doc| doc.into_data_sets()),
+        Format::Xml => Ok(vec![xml::read(&body, options)?]),
         Format::Multipart(content_type) => {
             let decoder =
                 MultipartDecoder::from_content_type(&content_type, MultipartLimits::default())?;
-            let parts = decoder.decode_all(Bytes::copy_from_slice(body))?;
+            let parts = decoder.decode_all(body)?;
             let mut data_sets = Vec::with_capacity(parts.len());
             for (head, part) in parts {
                 match head.content_type()? {
