@@ -163,21 +163,30 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the string that starts here.
+    // Inlined: strings are most of a document, and most have no escape.
+    #[inline(always)]
     fn string(&mut self) -> Option<JsonStr<'a>> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return None;
         }
         let start = self.pos + 1;
         let stop = string_stop(self.bytes, start);
-        match *self.bytes.get(stop)? {
-            b'"' => {
-                self.pos = stop + 1;
-                return self.text.get(start..stop).map(JsonStr::Plain);
-            }
-            b'\\' => {}
-            _ => return None, // JSON forbids control characters inside strings.
+        if self.bytes.get(stop) == Some(&b'"') {
+            self.pos = stop + 1;
+            return self.text.get(start..stop).map(JsonStr::Plain);
         }
-        // Escapes: find the closing quote, then let serde_json check and decode them.
+        self.escaped(stop)
+    }
+
+    /// Reads the rest of the string that starts here, whose content stops at `stop` on something
+    /// other than its closing quote: an escape, or a control character that JSON forbids.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, stop: usize) -> Option<JsonStr<'a>> {
+        if *self.bytes.get(stop)? != b'\\' {
+            return None;
+        }
+        // Find the closing quote, then let serde_json check and decode the escapes.
         let mut end = stop;
         loop {
             match *self.bytes.get(end)? {
@@ -546,6 +555,7 @@ fn binary_number(text: &str, integer: bool, float: bool) -> Option<Number> {
 /// Where the string content starting at `start` stops: the first `"`, `\\` or control
 /// character, or the end of the input. Eight bytes at a time: values are short, so this beats
 /// both a byte loop and a vectorised search, which pays its set-up on every string.
+#[inline(always)]
 fn string_stop(bytes: &[u8], start: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
