@@ -54,7 +54,7 @@ pub use limits::{Limits, ReadOptions};
 pub use tag::Tag;
 pub use text::Text;
 pub use uid::{MAX_UID_LEN, Uid};
-pub use value::{Number, PersonName, Value, Values};
+pub use value::{Number, PersonName, Value, Values, ValuesIntoIter};
 pub use vr::{ValueKind, Vr};
 
 /// A document of DICOM data sets as it was read: one data set, or an array of them.

@@ -4,7 +4,6 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use bytes::Bytes;
-use smallvec::SmallVec;
 
 use crate::{DataSet, Tag, Text};
 
@@ -12,30 +11,58 @@ use crate::{DataSet, Tag, Text};
 ///
 /// A single value, by far the most common case, is held inline without an allocation of its
 /// own. It dereferences to `[Option<T>]`; build one from a `Vec`, an array or an iterator.
-#[derive(Clone, PartialEq)]
-pub struct Values<T>(SmallVec<[Option<T>; 1]>);
+#[derive(Clone)]
+pub struct Values<T>(Repr<T>);
+
+// One entry inline, or a vector. No bigger than one `Option<T>`: the vector fits beside the
+// niche of `Option<Text>` and `Option<Number>`, which keeps `Value` at 48 bytes.
+#[derive(Clone)]
+enum Repr<T> {
+    One(Option<T>),
+    Many(Vec<Option<T>>),
+}
 
 impl<T> Values<T> {
     /// No values.
-    pub fn new() -> Values<T> {
-        Values(SmallVec::new())
+    pub const fn new() -> Values<T> {
+        Values(Repr::Many(Vec::new()))
     }
 
     /// One present value.
     pub fn one(value: T) -> Values<T> {
-        let mut values = SmallVec::new();
-        values.push(Some(value));
-        Values(values)
+        Values::single(Some(value))
+    }
+
+    /// One entry, present or not, stored inline.
+    #[inline]
+    pub(crate) fn single(value: Option<T>) -> Values<T> {
+        Values(Repr::One(value))
     }
 
     /// Appends a value.
     pub fn push(&mut self, value: Option<T>) {
-        self.0.push(value);
+        match &mut self.0 {
+            Repr::Many(values) if !values.is_empty() => values.push(value),
+            Repr::Many(_) => self.0 = Repr::One(value),
+            Repr::One(_) => {
+                let Repr::One(first) = std::mem::replace(&mut self.0, Repr::Many(Vec::new()))
+                else {
+                    unreachable!("matched as one value above")
+                };
+                let mut values = Vec::with_capacity(4);
+                values.push(first);
+                values.push(value);
+                self.0 = Repr::Many(values);
+            }
+        }
     }
 
     /// The values in a `Vec`.
     pub fn into_vec(self) -> Vec<Option<T>> {
-        self.0.into_vec()
+        match self.0 {
+            Repr::One(value) => vec![value],
+            Repr::Many(values) => values,
+        }
     }
 }
 
@@ -47,27 +74,45 @@ impl<T> Default for Values<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Values<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter()).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl<T> Deref for Values<T> {
     type Target = [Option<T>];
 
+    #[inline]
     fn deref(&self) -> &[Option<T>] {
-        &self.0
+        match &self.0 {
+            Repr::One(value) => std::slice::from_ref(value),
+            Repr::Many(values) => values,
+        }
     }
 }
 
 impl<T> DerefMut for Values<T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [Option<T>] {
-        &mut self.0
+        match &mut self.0 {
+            Repr::One(value) => std::slice::from_mut(value),
+            Repr::Many(values) => values,
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Values<T> {
+    fn eq(&self, other: &Values<T>) -> bool {
+        self[..] == other[..]
     }
 }
 
 impl<T> From<Vec<Option<T>>> for Values<T> {
-    fn from(values: Vec<Option<T>>) -> Values<T> {
-        Values(SmallVec::from_vec(values))
+    fn from(mut values: Vec<Option<T>>) -> Values<T> {
+        match values.len() {
+            // `pop` of the one entry: `Some(entry)`, flattened to the entry.
+            1 => Values::single(values.pop().flatten()),
+            _ => Values(Repr::Many(values)),
+        }
     }
 }
 
@@ -79,22 +124,81 @@ impl<T, const N: usize> From<[Option<T>; N]> for Values<T> {
 
 impl<T> FromIterator<Option<T>> for Values<T> {
     fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Values<T> {
-        Values(iter.into_iter().collect())
+        let mut iter = iter.into_iter();
+        let Some(first) = iter.next() else {
+            return Values::new();
+        };
+        match iter.next() {
+            None => Values::single(first),
+            Some(second) => {
+                let mut values = Vec::with_capacity(2 + iter.size_hint().0);
+                values.push(first);
+                values.push(second);
+                values.extend(iter);
+                Values(Repr::Many(values))
+            }
+        }
     }
 }
 
 impl<T> Extend<Option<T>> for Values<T> {
     fn extend<I: IntoIterator<Item = Option<T>>>(&mut self, iter: I) {
-        self.0.extend(iter);
+        for value in iter {
+            self.push(value);
+        }
     }
 }
 
+/// The values of a [`Values`], by value.
+#[derive(Debug)]
+pub struct ValuesIntoIter<T>(IntoIterRepr<T>);
+
+#[derive(Debug)]
+enum IntoIterRepr<T> {
+    One(std::option::IntoIter<Option<T>>),
+    Many(std::vec::IntoIter<Option<T>>),
+}
+
+impl<T> Iterator for ValuesIntoIter<T> {
+    type Item = Option<T>;
+
+    fn next(&mut self) -> Option<Option<T>> {
+        match &mut self.0 {
+            IntoIterRepr::One(one) => one.next(),
+            IntoIterRepr::Many(many) => many.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            IntoIterRepr::One(one) => one.size_hint(),
+            IntoIterRepr::Many(many) => many.size_hint(),
+        }
+    }
+}
+
+impl<T> DoubleEndedIterator for ValuesIntoIter<T> {
+    fn next_back(&mut self) -> Option<Option<T>> {
+        match &mut self.0 {
+            IntoIterRepr::One(one) => one.next_back(),
+            IntoIterRepr::Many(many) => many.next_back(),
+        }
+    }
+}
+
+impl<T> ExactSizeIterator for ValuesIntoIter<T> {}
+
+impl<T> std::iter::FusedIterator for ValuesIntoIter<T> {}
+
 impl<T> IntoIterator for Values<T> {
     type Item = Option<T>;
-    type IntoIter = smallvec::IntoIter<[Option<T>; 1]>;
+    type IntoIter = ValuesIntoIter<T>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+    fn into_iter(self) -> ValuesIntoIter<T> {
+        ValuesIntoIter(match self.0 {
+            Repr::One(value) => IntoIterRepr::One(Some(value).into_iter()),
+            Repr::Many(values) => IntoIterRepr::Many(values.into_iter()),
+        })
     }
 }
 
@@ -103,25 +207,25 @@ impl<'a, T> IntoIterator for &'a Values<T> {
     type IntoIter = std::slice::Iter<'a, Option<T>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 
 impl<T: PartialEq> PartialEq<[Option<T>]> for Values<T> {
     fn eq(&self, other: &[Option<T>]) -> bool {
-        self.0[..] == *other
+        self[..] == *other
     }
 }
 
 impl<T: PartialEq, const N: usize> PartialEq<[Option<T>; N]> for Values<T> {
     fn eq(&self, other: &[Option<T>; N]) -> bool {
-        self.0[..] == other[..]
+        self[..] == other[..]
     }
 }
 
 impl<T: PartialEq> PartialEq<Vec<Option<T>>> for Values<T> {
     fn eq(&self, other: &Vec<Option<T>>) -> bool {
-        self.0[..] == other[..]
+        self[..] == other[..]
     }
 }
 
@@ -298,5 +402,41 @@ mod tests {
         assert_eq!(Number::UInt(u64::MAX).to_i64(), None);
         assert_eq!(Number::Float(3.0).to_i64(), Some(3));
         assert_eq!(Number::Float(f64::NAN).to_i64(), None);
+    }
+
+    #[test]
+    fn values_grow_from_one_inline_entry_to_a_vector() {
+        let mut values: Values<Text> = Values::new();
+        assert!(values.is_empty());
+        values.push(Some("A".into()));
+        assert_eq!(values, [Some(Text::from("A"))]);
+        assert!(matches!(values.0, Repr::One(_)));
+        values.push(None);
+        values.extend([Some(Text::from("C"))]);
+        assert_eq!(values.len(), 3);
+        assert_eq!(values[1], None);
+        values[1] = Some("B".into());
+        let all: Vec<_> = values.clone().into_iter().rev().flatten().collect();
+        assert_eq!(all, ["C", "B", "A"]);
+        assert_eq!(values.into_vec().len(), 3);
+
+        let one = Values::from(vec![None::<Text>]);
+        assert!(matches!(one.0, Repr::One(None)));
+        assert_eq!(one.into_iter().len(), 1);
+        let collected: Values<Tag> = [Some(Tag(1)), Some(Tag(2))].into_iter().collect();
+        assert_eq!(collected, vec![Some(Tag(1)), Some(Tag(2))]);
+        assert_eq!(Values::<Tag>::from([]), Values::new());
+        assert_eq!(
+            format!("{:?}", Values::one(Tag(0x0010_0010))),
+            "[Some((0010,0010))]"
+        );
+    }
+
+    #[test]
+    fn one_value_costs_no_more_room_than_one_entry() {
+        // What keeps an element at 56 bytes and a data set's entry at 64.
+        assert_eq!(size_of::<Values<Text>>(), size_of::<Option<Text>>());
+        assert_eq!(size_of::<Values<Number>>(), size_of::<Option<Number>>());
+        assert!(size_of::<Value>() <= 48, "{}", size_of::<Value>());
     }
 }
