@@ -60,6 +60,7 @@ impl Text {
     /// This text as a slice of `whole` when it lies inside it, without copying.
     ///
     /// `part` must point into `whole`'s bytes; any other `part` is copied.
+    #[inline]
     pub(crate) fn slice_of(whole: &Text, part: &str) -> Text {
         let outer = whole.as_str().as_bytes().as_ptr_range();
         let inner = part.as_bytes().as_ptr_range();

@@ -85,8 +85,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    // Inlined, with one comparison for the usual case: servers write compact JSON, and this
+    // runs before every token.
+    #[inline(always)]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            if byte > b' ' || !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+                return;
+            }
             self.pos += 1;
         }
     }
@@ -250,6 +256,19 @@ impl<'a> Reader<'a> {
         Some((self.text.get(start..at)?, integer))
     }
 
+    /// Reads a data set key, eight hex digits in quotes, and the `:` after it. Eight hex digits
+    /// leave no room for an escape; a key written with one is the general reader's.
+    #[inline(always)]
+    fn tag_key(&mut self) -> Option<Tag> {
+        let Some(&[b'"', ref digits @ .., b'"']) = self.bytes.get(self.pos..self.pos + 10) else {
+            return None;
+        };
+        let tag = hex_tag(digits)?;
+        self.pos += 10;
+        self.expect(b':')?;
+        Some(tag)
+    }
+
     /// Reads a data set (an object) one level deeper than the current one.
     fn data_set(&mut self) -> Option<DataSet> {
         let limits = self.options.limits;
@@ -261,19 +280,27 @@ impl<'a> Reader<'a> {
         // Sized like the last data set at this depth: the data sets of one answer are alike.
         let hint = self.sizes.get(self.depth).copied().unwrap_or(0);
         let mut elements: Vec<(Tag, Element)> = Vec::with_capacity(hint);
-        self.members(|r, key| {
-            let tag = hex_tag(key.as_bytes())?;
-            if elements.last().is_some_and(|(last, _)| *last >= tag) {
-                return None;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_whitespace();
+                let tag = self.tag_key()?;
+                if elements.last().is_some_and(|(last, _)| *last >= tag) {
+                    return None;
+                }
+                self.elements += 1;
+                if self.elements > limits.max_elements {
+                    return None;
+                }
+                self.skip_whitespace();
+                let element = self.element()?;
+                elements.push((tag, element));
+                if self.item_end(b'}')? {
+                    break;
+                }
             }
-            r.elements += 1;
-            if r.elements > limits.max_elements {
-                return None;
-            }
-            let element = r.element()?;
-            elements.push((tag, element));
-            Some(())
-        })?;
+        }
         if self.sizes.len() <= self.depth {
             self.sizes.resize(self.depth + 1, 0);
         }
@@ -296,11 +323,19 @@ impl<'a> Reader<'a> {
         if let Some(&[b'"', b'v', b'r', b'"', b':', b'"', first, second, b'"']) =
             self.bytes.get(self.pos..self.pos + 9)
         {
-            vr = Some(Vr::from_code([first, second])?);
+            let code = Vr::from_code([first, second])?;
             self.pos += 9;
-            if self.item_end(b'}')? {
-                return Some(Element::new(vr?, Value::Empty));
+            // And then, as a rule, `,"Value":` and the value.
+            if self.bytes.get(self.pos..self.pos + 9) == Some(b",\"Value\":") {
+                self.pos += 9;
+                self.skip_whitespace();
+                let value = self.values(code)?;
+                return self.expect(b'}').map(|()| Element::new(code, value));
             }
+            if self.item_end(b'}')? {
+                return Some(Element::new(code, Value::Empty));
+            }
+            vr = Some(code);
         } else if self.peek()? == b'}' {
             return None; // no `vr`: the general reader looks it up
         }
@@ -470,15 +505,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the entries of a `Value` array whose `[` was read.
+    // Inlined into each VR's arm; one value, the usual case, goes straight into its inline slot.
+    #[inline(always)]
     fn entries<T>(
         &mut self,
         mut entry: impl FnMut(&mut Self) -> Option<Option<T>>,
     ) -> Option<Values<T>> {
-        let mut values = Values::new();
-        self.list(|r| {
-            values.push(entry(r)?);
-            Some(())
-        })?;
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(Values::new());
+        }
+        let mut values = Values::single(entry(self)?);
+        while !self.item_end(b']')? {
+            values.push(entry(self)?);
+        }
         Some(values)
     }
 

@@ -257,15 +257,31 @@ impl Visitor<'_> for TagKey {
 /// Eight hex digits, either case, as a tag (the reader's hot path: one call per element).
 pub(super) fn hex_tag(text: &[u8]) -> Option<Tag> {
     let digits: &[u8; 8] = text.try_into().ok()?;
+    // Looked up, not matched: every key of every data set goes through here. An invalid digit
+    // sets the high bit of `invalid`.
     let mut value = 0u32;
+    let mut invalid = 0u8;
     for &b in digits {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'A'..=b'F' => b - b'A' + 10,
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        value = (value << 4) | u32::from(digit);
+        let digit = HEX_DIGIT[usize::from(b)];
+        invalid |= digit;
+        value = (value << 4) | u32::from(digit & 0x0F);
     }
-    Some(Tag(value))
+    (invalid & 0x80 == 0).then_some(Tag(value))
 }
+
+/// The value of each hex digit, upper or lower case; 0x80 for every other byte.
+static HEX_DIGIT: [u8; 256] = {
+    let mut table = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'A' as usize + i] = 10 + i as u8;
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
