@@ -49,7 +49,9 @@ impl<T> Values<T> {
                 else {
                     unreachable!("matched as one value above")
                 };
-                let mut values = Vec::with_capacity(4);
+                // Two values are the usual many (a pixel spacing, a window's centre and width);
+                // more grow the vector by doubling.
+                let mut values = Vec::with_capacity(2);
                 values.push(first);
                 values.push(value);
                 self.0 = Repr::Many(values);
