@@ -50,11 +50,8 @@ impl<T> Values<T> {
                     unreachable!("matched as one value above")
                 };
                 // Two values are the usual many (a pixel spacing, a window's centre and width);
-                // more grow the vector by doubling.
-                let mut values = Vec::with_capacity(2);
-                values.push(first);
-                values.push(value);
-                self.0 = Repr::Many(values);
+                // more grow the vector by doubling. `vec!` allocates exactly two.
+                self.0 = Repr::Many(vec![first, value]);
             }
         }
     }
