@@ -407,6 +407,11 @@ impl<'a> Cursor<'a> {
                     let Some(escaped) = self.text[self.pos..].chars().next() else {
                         return Err(self.error("a character after '\\'"));
                     };
+                    // RFC 9110 quoted-pair: HTAB, SP, VCHAR or obs-text; a control character
+                    // cannot be quoted (it could not be written back either).
+                    if (escaped < ' ' && escaped != '\t') || escaped == '\u{7F}' {
+                        return Err(self.error("a character after '\\' that may be quoted"));
+                    }
                     value.push(escaped);
                     self.pos += escaped.len_utf8();
                     run_start = self.pos;
@@ -543,6 +548,15 @@ mod tests {
                 "expected ';' before a parameter at byte 4, found 'x'",
             ),
             ("a/b; c=\"x\\", "expected a character after '\\' at byte 10"),
+            // Found by fuzzing: a quoted control character was taken, then written back raw.
+            (
+                "a/b; c=\"x\\\u{12}y\"",
+                "expected a character after '\\' that may be quoted at byte 10, found '\\u{12}'",
+            ),
+            (
+                "a/b; c=\"x\\\u{7F}\"",
+                "expected a character after '\\' that may be quoted at byte 10",
+            ),
             (
                 "a/b; c=\"x\ny\"",
                 "expected a quoted-string character at byte 9",
