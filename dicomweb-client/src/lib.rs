@@ -63,6 +63,7 @@ mod error;
 #[cfg(feature = "jobs")]
 pub mod jobs;
 mod operations;
+pub mod policy;
 pub mod progress;
 mod registry;
 #[cfg(feature = "reqwest")]
@@ -84,7 +85,7 @@ pub use registry::{ServerConfig, ServerRegistry};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retrieve::{PartStream, RetrieveSummary, RetrievedFile};
-pub use retry::{RetryPolicy, is_retryable_status, retry_after};
+pub use retry::{RetryPolicy, retry_after};
 pub use secret::{AccessToken, Password};
 pub use store::{Failed, InstanceSource, StoreOptions, StoreSummary, Stored, collect_files};
 pub use timeout::Timeouts;
