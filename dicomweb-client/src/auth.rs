@@ -2,8 +2,9 @@
 //! refreshes tokens (e.g. Google Cloud credentials).
 //!
 //! With a token provider, a `401 Unauthorized` makes the client [`invalidate`](TokenProvider::invalidate)
-//! the token, fetch a fresh one and send the request once more. With the `gcp` feature,
-//! `gcp_credentials::TokenProvider` is a [`TokenProvider`].
+//! the token, fetch a fresh one and send the request once more (decided by
+//! [`crate::policy::next_step`]). With the `gcp` feature, `gcp_credentials::TokenProvider` is a
+//! [`TokenProvider`]; [`AccessToken`] is gcp-credentials' own, so its tokens pass as they are.
 
 use std::fmt;
 use std::future::Future;

@@ -79,7 +79,7 @@ impl ClientBuilder {
     /// Settings from a registry entry (Orthanc's `DicomWeb.Servers`): URL, basic auth,
     /// headers, timeout, chunked transfers, client certificate (files are read now); with the
     /// `gcp` feature, a `GoogleCloudPlatform.Accounts` entry's credentials, whose tokens are
-    /// then fetched over the client's transport ([`gcp_credentials`](Self::gcp_credentials)).
+    /// then fetched over the client's transport (`ClientBuilder::gcp_credentials`).
     pub fn from_server(server: &ServerConfig) -> Result<Self, Error> {
         let mut builder = Self::new(server.url.clone());
         #[cfg(feature = "gcp")]
@@ -280,8 +280,8 @@ impl ClientBuilder {
     /// The transport a [`build`](Self::build) would use: the one given, or a new default
     /// transport with these TLS settings and connect timeout. For requests made on the side
     /// with the same HTTP settings, e.g. finding Google Cloud Application Default Credentials
-    /// (`gcp_credentials::application_default_credentials` over a
-    /// [`TransportHttpClient`](crate::TransportHttpClient), feature `gcp`).
+    /// (`gcp_credentials::application_default_credentials` over a `TransportHttpClient`,
+    /// feature `gcp`).
     pub fn build_transport(&self) -> Result<Arc<dyn Transport>, Error> {
         match &self.transport {
             Some(t) => {
