@@ -12,9 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dicomweb_client::jobs::Connect;
-use dicomweb_client::{Client, ClientBuilder, ProgressObserver, ServerRegistry};
+use dicomweb_client::{
+    Client, ClientBuilder, ProgressObserver, ServerRegistry, TransportHttpClient,
+};
 use gcp_credentials::{
-    Credentials, DEFAULT_HEALTHCARE_BASE_URL, HealthcareStore, TokenProvider, TokenProviderOptions,
+    AdcEnvironment, Credentials, DEFAULT_HEALTHCARE_BASE_URL, HealthcareStore,
+    TokenProviderOptions, application_default_credentials,
 };
 
 use crate::Failure;
@@ -107,12 +110,14 @@ impl Options {
     }
 
     /// Authentication, headers, timeouts, retries and progress on top of `builder`.
+    /// Authentication comes last: finding Application Default Credentials may ask the
+    /// metadata server, over a transport with the settings before it.
     async fn settings(
         &self,
         builder: ClientBuilder,
         progress: Arc<dyn ProgressObserver>,
     ) -> Result<ClientBuilder, Failure> {
-        let mut builder = self.auth(builder).await?;
+        let mut builder = builder;
         for header in &self.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure(format!(
@@ -129,6 +134,7 @@ impl Options {
         if let Some(retries) = self.retries {
             builder = builder.max_retries(retries);
         }
+        let builder = self.auth(builder).await?;
         Ok(builder.progress(progress))
     }
 
@@ -164,6 +170,8 @@ impl Options {
     }
 
     /// Adds the authentication the options ask for; a registry entry's stays otherwise.
+    /// Google Cloud token requests go over the client's own transport (its TLS settings and
+    /// connect timeout).
     async fn auth(&self, builder: ClientBuilder) -> Result<ClientBuilder, Failure> {
         let gcp_options = || {
             let options = TokenProviderOptions::default();
@@ -184,12 +192,13 @@ impl Options {
         }
         if let Some(path) = &self.gcp_credentials {
             let credentials = Credentials::from_file(path)?;
-            let provider = TokenProvider::with_reqwest(credentials, gcp_options())?;
-            return Ok(builder.token_provider(Arc::new(provider)));
+            return Ok(builder.gcp_credentials(credentials, gcp_options()));
         }
         if self.gcp_adc || self.gcp_store.is_some() {
-            let provider = TokenProvider::application_default(gcp_options()).await?;
-            return Ok(builder.token_provider(Arc::new(provider)));
+            let http = TransportHttpClient::new(builder.build_transport()?);
+            let environment = AdcEnvironment::from_process();
+            let credentials = application_default_credentials(&environment, &http).await?;
+            return Ok(builder.gcp_credentials(credentials, gcp_options()));
         }
         if self.gcp_token_uri.is_some() {
             return Err(Failure(

@@ -2,8 +2,9 @@
 //! refreshes tokens (e.g. Google Cloud credentials).
 //!
 //! With a token provider, a `401 Unauthorized` makes the client [`invalidate`](TokenProvider::invalidate)
-//! the token, fetch a fresh one and send the request once more. With the `gcp` feature,
-//! `gcp_credentials::TokenProvider` is a [`TokenProvider`].
+//! the token, fetch a fresh one and send the request once more (decided by
+//! [`crate::policy::next_step`]). With the `gcp` feature, `gcp_credentials::TokenProvider` is a
+//! [`TokenProvider`]; [`AccessToken`] is gcp-credentials' own, so its tokens pass as they are.
 
 use std::fmt;
 use std::future::Future;
@@ -98,14 +99,11 @@ impl fmt::Debug for Auth {
 #[cfg(feature = "gcp")]
 impl TokenProvider for gcp_credentials::TokenProvider {
     fn token(&self) -> TokenFuture<'_> {
-        Box::pin(async move {
-            let token = self.access_token().await?;
-            Ok(AccessToken::new(token.secret()))
-        })
+        Box::pin(async move { Ok(self.access_token().await?) })
     }
 
     fn invalidate(&self, rejected: &AccessToken) {
-        self.invalidate_token(&gcp_credentials::AccessToken::new(rejected.secret()));
+        self.invalidate_token(rejected);
     }
 }
 
@@ -118,7 +116,7 @@ pub(crate) fn basic_header(username: &str, password: &Password) -> Option<Header
 
 /// The `Authorization` value for a bearer token, marked sensitive.
 pub(crate) fn bearer_header(token: &AccessToken) -> Option<HeaderValue> {
-    sensitive(format!("Bearer {}", token.secret()))
+    token.authorization_header()
 }
 
 fn sensitive(text: String) -> Option<HeaderValue> {

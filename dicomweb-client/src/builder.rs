@@ -22,6 +22,10 @@ pub struct ClientBuilder {
     base_url: String,
     transport: Option<Arc<dyn Transport>>,
     auth: Auth,
+    /// Google Cloud credentials whose provider is made over the transport at build time;
+    /// when set, it is the auth (`auth` is then `None`).
+    #[cfg(feature = "gcp")]
+    gcp: Option<Arc<crate::gcp::PendingProvider>>,
     headers: HeaderMap,
     retry: RetryPolicy,
     timeouts: Timeouts,
@@ -51,6 +55,8 @@ impl ClientBuilder {
             base_url,
             transport: None,
             auth: Auth::None,
+            #[cfg(feature = "gcp")]
+            gcp: None,
             headers: HeaderMap::new(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
@@ -72,21 +78,19 @@ impl ClientBuilder {
 
     /// Settings from a registry entry (Orthanc's `DicomWeb.Servers`): URL, basic auth,
     /// headers, timeout, chunked transfers, client certificate (files are read now); with the
-    /// `gcp` feature, a `GoogleCloudPlatform.Accounts` entry's token provider.
+    /// `gcp` feature, a `GoogleCloudPlatform.Accounts` entry's credentials, whose tokens are
+    /// then fetched over the client's transport (`ClientBuilder::gcp_credentials`).
     pub fn from_server(server: &ServerConfig) -> Result<Self, Error> {
         let mut builder = Self::new(server.url.clone());
         #[cfg(feature = "gcp")]
         if let Some(account) = &server.gcp_account {
-            let gcp = |e: gcp_credentials::Error| Error::Token {
+            let credentials = account.load_credentials().map_err(|e| Error::Token {
                 source: Box::new(e),
-            };
-            let credentials = account.load_credentials().map_err(gcp)?;
-            let provider = gcp_credentials::TokenProvider::with_reqwest(
+            })?;
+            builder = builder.gcp_credentials(
                 credentials,
                 gcp_credentials::TokenProviderOptions::default(),
-            )
-            .map_err(gcp)?;
-            builder = builder.token_provider(Arc::new(provider));
+            );
         }
         if let Some(username) = &server.username {
             let password = server.password.clone().unwrap_or_else(|| Password::new(""));
@@ -132,9 +136,35 @@ impl ClientBuilder {
         self
     }
 
-    /// How requests authenticate.
+    /// How requests authenticate (replacing any earlier choice, Google Cloud credentials
+    /// included).
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
+        #[cfg(feature = "gcp")]
+        {
+            self.gcp = None;
+        }
+        self
+    }
+
+    /// Bearer tokens for Google Cloud `credentials`, fetched and refreshed by a
+    /// `gcp_credentials::TokenProvider` whose token requests go over this client's transport
+    /// ([`TransportHttpClient`](crate::TransportHttpClient)): the custom transport, client
+    /// certificate, root certificates and connect timeout set here apply to the token endpoint
+    /// too, and each token request keeps `options.request_timeout`. The provider is made at
+    /// the first [`build`](Self::build), over that client's transport, and shared by every
+    /// client later built from this builder or its clones (one token cache). Feature `gcp`.
+    #[cfg(feature = "gcp")]
+    pub fn gcp_credentials(
+        mut self,
+        credentials: gcp_credentials::Credentials,
+        options: gcp_credentials::TokenProviderOptions,
+    ) -> Self {
+        self = self.auth(Auth::None);
+        self.gcp = Some(Arc::new(crate::gcp::PendingProvider::new(
+            credentials,
+            options,
+        )));
         self
     }
 
@@ -247,10 +277,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client (and the default transport, unless one was given).
-    pub fn build(self) -> Result<Client, Error> {
-        let base_url = BaseUrl::parse(&self.base_url)?;
-        let transport = match self.transport {
+    /// The transport a [`build`](Self::build) would use: the one given, or a new default
+    /// transport with these TLS settings and connect timeout. For requests made on the side
+    /// with the same HTTP settings, e.g. finding Google Cloud Application Default Credentials
+    /// (`gcp_credentials::application_default_credentials` over a `TransportHttpClient`,
+    /// feature `gcp`).
+    pub fn build_transport(&self) -> Result<Arc<dyn Transport>, Error> {
+        match &self.transport {
             Some(t) => {
                 if self.identity_pem.is_some() || !self.root_certificates_pem.is_empty() {
                     return Err(Error::config(
@@ -258,19 +291,32 @@ impl ClientBuilder {
                          transport; configure TLS on that transport instead",
                     ));
                 }
-                t
+                Ok(t.clone())
             }
             None => default_transport(
                 &self.timeouts,
-                self.identity_pem,
-                self.root_certificates_pem,
-            )?,
+                self.identity_pem.clone(),
+                self.root_certificates_pem.clone(),
+            ),
+        }
+    }
+
+    /// Builds the client (and the default transport, unless one was given).
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = BaseUrl::parse(&self.base_url)?;
+        let transport = self.build_transport()?;
+        #[cfg(feature = "gcp")]
+        let auth = match &self.gcp {
+            Some(pending) => Auth::Provider(pending.provider(&transport)),
+            None => self.auth,
         };
+        #[cfg(not(feature = "gcp"))]
+        let auth = self.auth;
         Ok(Client {
             inner: Arc::new(Inner {
                 base_url,
                 transport,
-                auth: self.auth,
+                auth,
                 headers: self.headers,
                 retry: self.retry,
                 timeouts: self.timeouts,

@@ -11,7 +11,9 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tracing::Instrument;
 
 use crate::auth::{basic_header, bearer_header};
+use crate::policy::{AttemptOutcome, AttemptState, NextStep, next_step};
 use crate::progress::{ProgressEvent, ProgressObserver};
+use crate::retry::random_jitter;
 use crate::timeout::{Activity, GuardedBody, wait_for_head, watch_upload};
 use crate::{
     AccessToken, Auth, BodySource, ClientBuilder, Error, RequestBody, ResponseBody, RetryPolicy,
@@ -122,23 +124,21 @@ impl Client {
         self.execute_in_span(request).instrument(span).await
     }
 
+    /// The IO loop: sends attempts and carries out what [`next_step`] decides.
     async fn execute_in_span(
         &self,
         request: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>, Error> {
         let inner = &*self.inner;
         let (parts, body) = request.into_parts();
-        let replayable = body.is_replayable();
+        let mut state = AttemptState::new(body.is_replayable());
         let mut template = Some(body);
-        let provider = inner.auth.token_provider().cloned();
-        let mut retries = 0u32;
-        let mut refreshed = false;
         let mut attempts = 0u32;
         loop {
             attempts += 1;
             // A replayable body stays as the template of every attempt; a one-shot body
             // goes out with the first (and only) attempt.
-            let body = if replayable {
+            let body = if state.replayable {
                 template.as_ref().and_then(RequestBody::try_clone)
             } else {
                 template.take()
@@ -165,54 +165,37 @@ impl Client {
                     sent_token = token;
                 }
             }
+            state.provider_token = sent_token.is_some();
             let deadline = inner
                 .timeouts
                 .total
                 .map(|t| (tokio::time::Instant::now() + t, t));
             let sent = inner.transport.send(request);
             let outcome = wait_for_head(sent, &activity, inner.timeouts.idle, deadline).await;
-            let can_retry = replayable && retries < inner.retry.max_retries();
-            let (delay, reason) = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    if status == StatusCode::UNAUTHORIZED && replayable && !refreshed {
-                        if let (Some(p), Some(token)) = (&provider, &sent_token) {
-                            tracing::debug!(
-                                "401 Unauthorized: refreshing the token and retrying once"
-                            );
-                            p.invalidate(token);
-                            refreshed = true;
-                            drain(response).await;
-                            continue;
-                        }
-                    }
-                    let delay = can_retry
-                        .then(|| {
-                            inner.retry.delay_for_response(
-                                retries,
-                                status,
-                                response.headers(),
-                                SystemTime::now(),
-                            )
-                        })
-                        .flatten();
-                    match delay {
-                        Some(delay) => {
-                            drain(response).await;
-                            (delay, format!("status {status}"))
-                        }
-                        None => {
-                            let span = tracing::Span::current();
-                            span.record("status", status.as_u16());
-                            span.record("attempts", attempts);
-                            return Ok(self.guard(&parts.method, response, deadline));
-                        }
-                    }
+            let judged = match &outcome {
+                Ok(response) => AttemptOutcome::Response {
+                    status: response.status(),
+                    headers: response.headers(),
+                },
+                Err(error) => AttemptOutcome::TransportFailed {
+                    retryable: error.is_retryable(),
+                },
+            };
+            let step = next_step(
+                &inner.retry,
+                &state,
+                judged,
+                SystemTime::now(),
+                random_jitter(),
+            );
+            match (step, outcome) {
+                (NextStep::Finish, Ok(response)) => {
+                    let span = tracing::Span::current();
+                    span.record("status", response.status().as_u16());
+                    span.record("attempts", attempts);
+                    return Ok(self.guard(&parts.method, response, deadline));
                 }
-                Err(e) if can_retry && e.is_retryable() => {
-                    (inner.retry.backoff(retries), e.to_string())
-                }
-                Err(source) => {
+                (NextStep::Finish, Err(source)) => {
                     tracing::Span::current().record("attempts", attempts);
                     let tries = if attempts > 1 {
                         format!(" (after {attempts} attempts)")
@@ -224,15 +207,37 @@ impl Client {
                         source,
                     });
                 }
-            };
-            retries += 1;
-            tracing::info!(retry = retries, ?delay, %reason, "retrying");
-            self.report(ProgressEvent::Retrying {
-                retry: retries,
-                delay,
-                reason,
-            });
-            tokio::time::sleep(delay).await;
+                (NextStep::RefreshToken, outcome) => {
+                    tracing::debug!("401 Unauthorized: refreshing the token and retrying once");
+                    if let (Some(provider), Some(token)) =
+                        (inner.auth.token_provider(), &sent_token)
+                    {
+                        provider.invalidate(token);
+                    }
+                    if let Ok(response) = outcome {
+                        drain(response).await;
+                    }
+                }
+                (NextStep::Retry { delay }, outcome) => {
+                    let reason = match outcome {
+                        Ok(response) => {
+                            let reason = format!("status {}", response.status());
+                            drain(response).await;
+                            reason
+                        }
+                        Err(error) => error.to_string(),
+                    };
+                    let retry = state.retries + 1;
+                    tracing::info!(retry, ?delay, %reason, "retrying");
+                    self.report(ProgressEvent::Retrying {
+                        retry,
+                        delay,
+                        reason,
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            state = state.after(step);
         }
     }
 

@@ -60,16 +60,18 @@ mod body;
 mod builder;
 mod client;
 mod error;
+#[cfg(feature = "gcp")]
+mod gcp;
 #[cfg(feature = "jobs")]
 pub mod jobs;
 mod operations;
+pub mod policy;
 pub mod progress;
 mod registry;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
 pub mod retrieve;
 mod retry;
-mod secret;
 pub mod store;
 mod timeout;
 mod transport;
@@ -79,13 +81,17 @@ pub use body::{BodySource, DownloadStream, RequestBody, ResponseBody, UploadStre
 pub use builder::ClientBuilder;
 pub use client::{Client, DEFAULT_MAX_RESPONSE_BYTES};
 pub use error::Error;
+#[cfg(feature = "gcp")]
+pub use gcp::TransportHttpClient;
+/// The secret newtypes of the crate family, from `gcp-credentials`: a token its provider hands
+/// out is this crate's [`AccessToken`] as it is.
+pub use gcp_credentials::{AccessToken, Password};
 pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
 pub use registry::{ServerConfig, ServerRegistry};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retrieve::{PartStream, RetrieveSummary, RetrievedFile};
-pub use retry::{RetryPolicy, is_retryable_status, retry_after};
-pub use secret::{AccessToken, Password};
+pub use retry::{RetryPolicy, retry_after};
 pub use store::{Failed, InstanceSource, StoreOptions, StoreSummary, Stored, collect_files};
 pub use timeout::Timeouts;
 pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, TransportFuture};

@@ -1,13 +1,16 @@
 //! When and how long to wait before sending a request again.
 //!
-//! Retries happen on connection failures and on 408, 429, 500, 502, 503 and 504, after an
+//! [`RetryPolicy`] holds the settings and the arithmetic: retries happen on connection
+//! failures and on the statuses the core calls retryable
+//! ([`dicomweb_core::response::is_retryable_status`]: 408, 429, 500, 502, 503, 504), after an
 //! exponential backoff with full jitter (a uniformly random delay between zero and
 //! `initial × 2^attempt`, capped), or after the server's `Retry-After` when it sends one.
+//! Whether and when a request is sent again is decided by [`crate::policy::next_step`].
 
 use std::time::{Duration, SystemTime};
 
+use dicomweb_core::response::is_retryable_status;
 use http::{HeaderMap, StatusCode};
-use rand::Rng;
 
 /// How often and how patiently a request is retried.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,22 +77,35 @@ impl RetryPolicy {
             .min(self.max_backoff)
     }
 
+    /// The delay before retry number `retry` for a random `jitter` in `[0, 1]`:
+    /// `jitter × backoff_ceiling(retry)` (full jitter). A `jitter` outside `[0, 1]` is clamped
+    /// and NaN counts as 0, so the delay never exceeds the ceiling.
+    pub fn backoff_with_jitter(&self, retry: u32, jitter: f64) -> Duration {
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        self.backoff_ceiling(retry).mul_f64(jitter)
+    }
+
     /// A random delay in `[0, backoff_ceiling(retry)]` (full jitter).
     pub fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self.backoff_ceiling(retry);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(rand::rng().random_range(0..=nanos))
+        self.backoff_with_jitter(retry, random_jitter())
     }
 
     /// The delay before retrying a response with `status` and `headers`, or `None` when the
-    /// response must be returned as it is: the status is not retryable, or the server's
-    /// `Retry-After` asks for more than [`with_max_retry_after`](Self::with_max_retry_after).
+    /// response must be returned as it is: the status is not retryable
+    /// ([`dicomweb_core::response::is_retryable_status`]), or the server's `Retry-After` asks
+    /// for more than [`with_max_retry_after`](Self::with_max_retry_after). Without
+    /// `Retry-After`, the backoff for `jitter` ([`backoff_with_jitter`](Self::backoff_with_jitter)).
     pub fn delay_for_response(
         &self,
         retry: u32,
         status: StatusCode,
         headers: &HeaderMap,
         now: SystemTime,
+        jitter: f64,
     ) -> Option<Duration> {
         if !is_retryable_status(status) {
             return None;
@@ -97,14 +113,14 @@ impl RetryPolicy {
         match retry_after(headers, now) {
             Some(wait) if wait > self.max_retry_after => None,
             Some(wait) => Some(wait),
-            None => Some(self.backoff(retry)),
+            None => Some(self.backoff_with_jitter(retry, jitter)),
         }
     }
 }
 
-/// Whether a response status is worth retrying: 408, 429, 500, 502, 503, 504.
-pub fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+/// A uniformly random number in `[0, 1)`, the jitter of a backoff.
+pub(crate) fn random_jitter() -> f64 {
+    rand::random::<f64>()
 }
 
 /// The wait a `Retry-After` header asks for: delay-seconds or an HTTP-date (a date in the
@@ -154,6 +170,12 @@ mod tests {
         assert_eq!(p.backoff_ceiling(2), Duration::from_millis(400));
         assert_eq!(p.backoff_ceiling(10), Duration::from_secs(1));
         assert_eq!(p.backoff_ceiling(200), Duration::from_secs(1));
+        assert_eq!(p.backoff_with_jitter(2, 0.0), Duration::ZERO);
+        assert_eq!(p.backoff_with_jitter(2, 0.5), Duration::from_millis(200));
+        assert_eq!(p.backoff_with_jitter(2, 1.0), Duration::from_millis(400));
+        assert_eq!(p.backoff_with_jitter(2, 7.0), Duration::from_millis(400));
+        assert_eq!(p.backoff_with_jitter(2, -1.0), Duration::ZERO);
+        assert_eq!(p.backoff_with_jitter(2, f64::NAN), Duration::ZERO);
         let samples: Vec<_> = (0..200).map(|_| p.backoff(3)).collect();
         assert!(samples.iter().all(|d| *d <= Duration::from_millis(800)));
         // Full jitter spreads over the whole range, not just near the ceiling.
@@ -168,24 +190,24 @@ mod tests {
         for code in [408, 429, 500, 502, 503, 504] {
             let status = StatusCode::from_u16(code).unwrap();
             assert!(
-                p.delay_for_response(0, status, &HeaderMap::new(), now)
+                p.delay_for_response(0, status, &HeaderMap::new(), now, 0.5)
                     .is_some()
             );
         }
         for code in [200, 400, 401, 404, 409, 501] {
             let status = StatusCode::from_u16(code).unwrap();
             assert!(
-                p.delay_for_response(0, status, &HeaderMap::new(), now)
+                p.delay_for_response(0, status, &HeaderMap::new(), now, 0.5)
                     .is_none()
             );
         }
         let unavailable = StatusCode::SERVICE_UNAVAILABLE;
         assert_eq!(
-            p.delay_for_response(0, unavailable, &headers("2"), now),
+            p.delay_for_response(0, unavailable, &headers("2"), now, 0.5),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            p.delay_for_response(0, unavailable, &headers("3600"), now),
+            p.delay_for_response(0, unavailable, &headers("3600"), now, 0.5),
             None
         );
     }

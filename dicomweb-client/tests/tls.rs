@@ -29,7 +29,8 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 /// An HTTPS server on 127.0.0.1 that requires a client certificate signed by the test CA and
-/// answers every request with 200 "[]". Counts completed handshakes.
+/// answers every request with 200 "[]" (a `POST /token` with an OAuth2 token). Counts
+/// completed handshakes.
 async fn mtls_server() -> (SocketAddr, Arc<AtomicUsize>) {
     tls_server(false).await
 }
@@ -87,7 +88,11 @@ async fn tls_server(h2: bool) -> (SocketAddr, Arc<AtomicUsize>) {
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
-                let reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]";
+                let reply: &[u8] = if head.starts_with(b"POST /token ") {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 44\r\nconnection: close\r\n\r\n{\"access_token\":\"tls-token\",\"expires_in\":60}"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/dicom+json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]"
+                };
                 let _ = tls.write_all(reply).await;
                 let _ = tls.shutdown().await;
             });
@@ -140,6 +145,33 @@ async fn client_certificate_and_custom_root() {
         .unwrap();
     assert_eq!(get_studies(&client).await.unwrap(), 200);
     assert_eq!(handshakes.load(Ordering::SeqCst), 1);
+}
+
+/// Google Cloud tokens come over the client's transport: the token endpoint is reached with the
+/// client's root certificate and client certificate, as the DICOMweb server is.
+#[cfg(feature = "gcp")]
+#[tokio::test]
+async fn the_token_endpoint_gets_the_clients_tls_settings() {
+    let (addr, handshakes) = mtls_server().await;
+    let key = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gcp-credentials/tests/data/service-account.json");
+    let mut key: serde_json::Value = serde_json::from_slice(&std::fs::read(key).unwrap()).unwrap();
+    key["token_uri"] = format!("https://127.0.0.1:{}/token", addr.port()).into();
+    let credentials =
+        gcp_credentials::Credentials::from_json(key.to_string().as_bytes(), None).unwrap();
+    let client = Client::builder(url(addr))
+        .root_certificates_pem(read("ca.pem"))
+        .identity_pem(identity())
+        .retry(RetryPolicy::none())
+        .gcp_credentials(
+            credentials,
+            gcp_credentials::TokenProviderOptions::default(),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(get_studies(&client).await.unwrap(), 200);
+    // One connection for the token, one for the search.
+    assert_eq!(handshakes.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
-//! Newtypes for secrets: they never print.
+//! Newtypes for secrets: they never print. The crate family's one home for them.
 //!
 //! [`AccessToken`], [`RefreshToken`], [`ClientSecret`] and [`PrivateKeyPem`] hold text that grants
-//! access to Google Cloud. Their `Debug` prints `[redacted]` and none implements `Display`, so a
-//! secret cannot slip into a log line or an error message by accident; reading one takes an
-//! explicit call to `secret()`.
+//! access to Google Cloud; [`Password`] is for HTTP basic authentication and private key pass
+//! phrases (the DICOMweb client's). Their `Debug` prints `[redacted]` and none implements
+//! `Display`, so a secret cannot slip into a log line or an error message by accident; reading
+//! one takes an explicit call to `secret()`. The DICOMweb client re-exports [`AccessToken`] and
+//! [`Password`], so a token from this crate's provider goes into its requests as it is.
 
 use std::fmt;
 use std::sync::Arc;
@@ -32,6 +34,18 @@ macro_rules! secret_newtype {
             }
         }
 
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self::new(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(Arc::from(value))
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 String::deserialize(deserializer).map(Self::new)
@@ -56,6 +70,10 @@ secret_newtype!(
     /// A PEM-encoded private key, as found in a service account key file.
     PrivateKeyPem
 );
+secret_newtype!(
+    /// A password: HTTP basic authentication, or the pass phrase of a private key.
+    Password
+);
 
 impl AccessToken {
     /// The value of an `Authorization` header carrying this token: `Bearer <token>`.
@@ -75,11 +93,18 @@ mod tests {
     #[test]
     fn debug_is_redacted() {
         let token = AccessToken::new("ya29.very-secret");
-        let shown = format!("{token:?} {:?}", RefreshToken::new("1//refresh"));
+        let shown = format!(
+            "{token:?} {:?} {:?}",
+            RefreshToken::new("1//refresh"),
+            Password::from("hunter2")
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Password([redacted])"), "{shown}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(!shown.contains("refresh\""), "{shown}");
         assert!(shown.contains("[redacted]"));
         assert_eq!(token.secret(), "ya29.very-secret");
+        assert_eq!(AccessToken::from(String::from("t")), AccessToken::new("t"));
     }
 
     #[test]

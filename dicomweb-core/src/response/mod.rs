@@ -3,7 +3,8 @@
 //!
 //! - [`check_status`]: 2xx or a typed [`StatusError`] (inside [`crate::Error::Status`]) with the
 //!   body text, `Retry-After` ([`RetryAfter`], an HTTP-date read by [`parse_http_date`] without
-//!   a clock) and [`Warning`]s.
+//!   a clock) and [`Warning`]s; [`is_retryable_status`] is the one list of statuses worth
+//!   retrying.
 //! - [`parse_search`] and [`parse_metadata`]: QIDO-RS and metadata results from DICOM JSON, a
 //!   single XML document, or a multipart/related of XML documents; `204 No Content` is an empty
 //!   result; `Warning: 299` headers are surfaced.
@@ -49,7 +50,8 @@ pub use http_date::parse_http_date;
 pub use retrieve::{RetrieveResult, RetrievedPart, parse_retrieve};
 pub use search::{DataSets, parse_data_sets, parse_metadata, parse_search};
 pub use status::{
-    MAX_ERROR_BODY, RetryAfter, StatusError, StatusKind, check_status, parse_retry_after,
+    MAX_ERROR_BODY, RetryAfter, StatusError, StatusKind, check_status, is_retryable_status,
+    parse_retry_after,
 };
 pub use stow_result::{
     FailedInstance, FailureReason, InstanceOutcome, StoreResult, StoredInstance, WarningReason,

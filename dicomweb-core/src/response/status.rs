@@ -129,9 +129,9 @@ impl StatusError {
         }
     }
 
-    /// Whether retrying the same request later may succeed: 408, 429, 500, 502, 503, 504.
+    /// Whether retrying the same request later may succeed ([`is_retryable_status`]).
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+        is_retryable_status(self.status)
     }
 }
 
@@ -157,6 +157,22 @@ impl fmt::Display for StatusError {
 }
 
 impl std::error::Error for StatusError {}
+
+/// Whether a response with `status` is worth sending again later: 408 Request Timeout,
+/// 429 Too Many Requests, 500 Internal Server Error, 502 Bad Gateway, 503 Service Unavailable
+/// and 504 Gateway Timeout. The family's one list: the client's retries and
+/// [`StatusError::is_retryable`] both ask it.
+///
+/// ```
+/// use dicomweb_core::response::is_retryable_status;
+/// use http::StatusCode;
+///
+/// assert!(is_retryable_status(StatusCode::SERVICE_UNAVAILABLE));
+/// assert!(!is_retryable_status(StatusCode::NOT_IMPLEMENTED));
+/// ```
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
 
 /// `Ok(())` for a 2xx status, the typed [`Error::Status`] otherwise.
 pub fn check_status(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {

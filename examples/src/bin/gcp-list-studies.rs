@@ -10,19 +10,19 @@
 //! `--base-url` (default `https://healthcare.googleapis.com/v1`) and `--token-uri` point it at
 //! stand-ins for tests.
 //!
-//! What it composes: `gcp_credentials` reads the key and keeps an access token fresh;
+//! What it composes: `gcp_credentials` reads the key and keeps an access token fresh, its
+//! token requests sent over the DICOMweb client's own transport;
 //! `dicomweb_client` (feature `gcp`) sends a QIDO-RS search with it, retrying and refreshing
 //! once on 401; `dicomweb_core` builds the request and reads the DICOM JSON reply.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use dicomweb_client::Client;
 use dicomweb_core::Tag;
 use dicomweb_core::request::Search;
-use gcp_credentials::{Credentials, HealthcareStore, TokenProvider, TokenProviderOptions};
+use gcp_credentials::{Credentials, HealthcareStore, TokenProviderOptions};
 
 /// Lists the studies of a Cloud Healthcare API DICOM store.
 #[derive(Debug, Parser)]
@@ -65,9 +65,8 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(uri) = args.token_uri {
         options = options.with_token_uri(uri);
     }
-    let provider = TokenProvider::with_reqwest(credentials, options).map_err(|e| e.to_string())?;
     let client = Client::builder(args.store.dicomweb_root(&args.base_url))
-        .token_provider(Arc::new(provider))
+        .gcp_credentials(credentials, options)
         .build()
         .map_err(|e| e.to_string())?;
     let search = Search::studies()
