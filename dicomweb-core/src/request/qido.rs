@@ -133,7 +133,7 @@ impl Search {
         Ok(self.matching_path(AttributePath::parse(attribute)?, value))
     }
 
-    /// Matches an attribute path (or a [`Tag`], through `into`) against `value`.
+    /// Matches an attribute path (or a [`Tag`](crate::Tag), through `into`) against `value`.
     pub fn matching_path(
         mut self,
         path: impl Into<AttributePath>,
