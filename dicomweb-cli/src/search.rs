@@ -1,8 +1,9 @@
 //! `dicomweb search`: QIDO-RS for studies, series or instances, printed as a DICOM JSON array.
 
 use dicomweb_client::Client;
+use dicomweb_core::Uid;
 use dicomweb_core::request::Search;
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::{SERIES_INSTANCE_UID, STUDY_INSTANCE_UID};
 
 use crate::Failure;
 use crate::output::{print_data_sets, print_warnings};
@@ -60,9 +61,6 @@ pub enum Level {
     /// Instances.
     Instances,
 }
-
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
-const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
 
 impl Args {
     /// The QIDO-RS request the arguments describe.

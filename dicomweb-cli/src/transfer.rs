@@ -3,15 +3,14 @@
 //! with the same `--state` finishes what is left, never sending a finished batch again.
 
 use dicomweb_client::jobs::{Connect, TransferJob};
+use dicomweb_core::Uid;
 use dicomweb_core::request::Search;
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::STUDY_INSTANCE_UID;
 use orthanc_jobs::{Job, JobsHandle};
 
 use crate::Failure;
 use crate::jobs::{StateArg, finish, open_store, start_engine, wait_all};
 use crate::output::print_json;
-
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
 
 /// `dicomweb transfer …`.
 #[derive(Debug, clap::Args)]

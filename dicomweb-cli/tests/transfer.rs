@@ -230,13 +230,13 @@ fn frames_rendered_images_and_bulk_data() {
     ]
     .concat()));
     assert_eq!(summary["files"].as_array().unwrap().len(), 2, "{summary}");
-    assert_eq!(names(Path::new(&frames)), ["frame-1.raw", "frame-3.raw"]);
+    assert_eq!(names(Path::new(&frames)), ["frame-1.bin", "frame-3.bin"]);
     assert_eq!(
-        std::fs::read(Path::new(&frames).join("frame-3.raw")).unwrap(),
+        std::fs::read(Path::new(&frames).join("frame-3.bin")).unwrap(),
         frame_bytes(3)
     );
     assert_eq!(
-        std::fs::read(Path::new(&frames).join("frame-1.raw")).unwrap(),
+        std::fs::read(Path::new(&frames).join("frame-1.bin")).unwrap(),
         frame_bytes(1)
     );
     let line = one_line_error(&run(&[

@@ -26,6 +26,12 @@
 //! - Feature `jobs`: transfers and uploads as persistent, resumable jobs on `orthanc-jobs`
 //!   (module `jobs`).
 //!
+//! One dependency is enough: the protocol core is re-exported whole as [`core`] (so its types
+//! are always the version this client speaks), and the core types the client's methods take
+//! and return also at the root ([`Uid`], [`Search`], [`RetrieveInstances`], [`DataSets`],
+//! [`DataSet`], [`Tag`] and the named [`tags`], …); with feature `jobs` the job engine as
+//! `orthanc_jobs`, with feature `gcp` the credentials crate as `gcp_credentials`.
+//!
 //! ```
 //! use dicomweb_client::{Client, FnTransport, RequestBody, ResponseBody, TransportError};
 //!
@@ -95,6 +101,24 @@ pub use retry::{RetryPolicy, retry_after};
 pub use store::{Failed, InstanceSource, StoreOptions, StoreSummary, Stored, collect_files};
 pub use timeout::Timeouts;
 pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, TransportFuture};
+
+/// The protocol core this client drives, whole: every request, response, data model and codec
+/// type, at the version the client was built with.
+pub use dicomweb_core as core;
+pub use dicomweb_core::multipart::PartHeaders;
+pub use dicomweb_core::request::{
+    BaseUrl, RetrieveBulkData, RetrieveFrames, RetrieveInstances, RetrieveMetadata,
+    RetrievePixelData, RetrieveRendered, RetrieveThumbnail, Search, SearchLevel, Target,
+};
+pub use dicomweb_core::response::{DataSets, Warning};
+pub use dicomweb_core::{DataSet, ReadOptions, Tag, Uid, tags};
+/// Google Cloud access tokens (feature `gcp`): the credential sources whose
+/// `TokenProvider` plugs into [`ClientBuilder`]'s auth.
+#[cfg(feature = "gcp")]
+pub use gcp_credentials;
+/// The job engine under [`jobs`] (feature `jobs`): engine, stores, handles.
+#[cfg(feature = "jobs")]
+pub use orthanc_jobs;
 
 /// A boxed error, as token providers and body sources return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

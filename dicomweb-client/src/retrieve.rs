@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use dicomweb_core::file_meta::FileMeta;
+use dicomweb_core::media_type::MediaType;
 use dicomweb_core::multipart::{BodyDecoder, Event, MultipartLimits, PartHeaders};
 use dicomweb_core::request::{
     RetrieveBulkData, RetrieveFrames, RetrieveInstances, RetrievePixelData, RetrieveRendered,
@@ -300,6 +301,12 @@ impl FileWriter {
     }
 }
 
+/// An instance's file name: `stem` and the core's extension for `application/dicom` (`.dcm`).
+fn instance_file_name(stem: &str) -> String {
+    let dicom = MediaType::new("application", "dicom");
+    format!("{stem}.{}", dicom.file_extension())
+}
+
 /// How many first bytes of a part are offered for naming it (a meta group fits easily).
 const FIRST_BYTES: usize = 64 * 1024;
 
@@ -440,28 +447,35 @@ impl Client {
             let index = parts.parts_seen();
             let mut uid = None;
             let saved = parts
-                .save_part_with(&dir.join("unnamed.dcm"), |prefix, at_end| {
-                    let Some(meta) = FileMeta::read(prefix).map_err(|e| part_error(index, e))?
-                    else {
-                        if at_end {
-                            return Err(part_error(index, "it ended inside its file meta group"));
-                        }
-                        if prefix.len() >= FIRST_BYTES {
-                            return Err(part_error(
-                                index,
-                                "no complete file meta group in its first 64 KiB",
-                            ));
-                        }
-                        return Ok(None);
-                    };
-                    let text = meta.sop_instance_uid.unwrap_or_default();
-                    let found = Uid::new(text).map_err(|e| {
-                        part_error(index, format!("its Media Storage SOP Instance UID: {e}"))
-                    })?;
-                    let path = dir.join(format!("{found}.dcm"));
-                    uid = Some(found);
-                    Ok(Some(path))
-                })
+                .save_part_with(
+                    &dir.join(instance_file_name("unnamed")),
+                    |prefix, at_end| {
+                        let Some(meta) =
+                            FileMeta::read(prefix).map_err(|e| part_error(index, e))?
+                        else {
+                            if at_end {
+                                return Err(part_error(
+                                    index,
+                                    "it ended inside its file meta group",
+                                ));
+                            }
+                            if prefix.len() >= FIRST_BYTES {
+                                return Err(part_error(
+                                    index,
+                                    "no complete file meta group in its first 64 KiB",
+                                ));
+                            }
+                            return Ok(None);
+                        };
+                        let text = meta.sop_instance_uid.unwrap_or_default();
+                        let found = Uid::new(text).map_err(|e| {
+                            part_error(index, format!("its Media Storage SOP Instance UID: {e}"))
+                        })?;
+                        let path = dir.join(instance_file_name(found.as_str()));
+                        uid = Some(found);
+                        Ok(Some(path))
+                    },
+                )
                 .await?;
             let Some(sop_instance_uid) = uid else {
                 return Err(part_error(index, "it has no file meta group"));

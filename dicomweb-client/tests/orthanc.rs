@@ -4,13 +4,10 @@
 
 use dicomweb_client::{Client, Error};
 use dicomweb_core::request::Search;
+use dicomweb_core::tags::{PATIENT_ID, SOP_INSTANCE_UID, STUDY_INSTANCE_UID};
 use dicomweb_core::{Tag, Uid};
 use test_support::orthanc::Orthanc;
 use test_support::part10::{self, Instance};
-
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
-const PATIENT_ID: Tag = Tag(0x0010_0020);
 
 const STUDY_A: &str = "1.2.826.0.1.3680043.10.999.1";
 const STUDY_B: &str = "1.2.826.0.1.3680043.10.999.2";

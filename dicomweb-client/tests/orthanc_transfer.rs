@@ -6,15 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use dicomweb_client::{Client, StoreOptions};
+use dicomweb_core::Uid;
 use dicomweb_core::request::{
     RetrieveFrames, RetrieveInstances, RetrieveMetadata, RetrieveRendered, Search, Target,
 };
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::{NUMBER_OF_FRAMES, SOP_INSTANCE_UID};
 use test_support::orthanc::Orthanc;
 use test_support::study::StudySpec;
-
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
-const NUMBER_OF_FRAMES: Tag = Tag(0x0028_0008);
 
 fn spec() -> StudySpec {
     StudySpec {

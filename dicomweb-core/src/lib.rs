@@ -6,7 +6,8 @@
 //! - **Data model**: [`DataSet`], [`Element`], [`Value`], [`Tag`], [`Vr`], [`Uid`], read and written
 //!   losslessly as DICOM JSON (PS3.18 Annex F, [`json`]) and as the Native DICOM Model XML
 //!   (PS3.19 Annex A, [`xml`]); Part 10 files through dicom-rs behind the `part10` feature, and
-//!   a Part 10 file's meta group (its UIDs) from its first bytes without it ([`file_meta`]).
+//!   a Part 10 file's meta group (its UIDs) from its first bytes without it ([`file_meta`]);
+//!   named constants for the attributes DICOMweb deals with ([`tags`]).
 //! - **Protocol**: typed operations for every DICOMweb service that become `http::Request`s
 //!   ([`request`]: QIDO-RS, WADO-RS, rendered, WADO-URI, STOW-RS, DELETE, capabilities), a
 //!   streaming multipart/related codec ([`multipart`]), and pure functions from a response's
@@ -42,6 +43,7 @@ pub mod part10;
 pub mod request;
 pub mod response;
 mod tag;
+pub mod tags;
 mod text;
 mod uid;
 mod value;

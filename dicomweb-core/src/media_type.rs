@@ -1,6 +1,7 @@
 //! Media types as they appear in `Content-Type` and `Accept` headers (RFC 9110 §8.3.1 and
 //! §12.5.1, RFC 2045 §5.1): parsing that accepts what real servers send, and formatting that
-//! quotes only where the grammar needs it.
+//! quotes only where the grammar needs it; the file name extension for a media type
+//! ([`MediaType::file_extension`]).
 //!
 //! ```
 //! use dicomweb_core::media_type::{MediaType, parse_accept};
@@ -14,6 +15,8 @@
 //! assert_eq!(accept[1].1, 0.5);
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```
+
+mod extension;
 
 use std::fmt;
 use std::str::FromStr;

@@ -13,12 +13,9 @@ use dicomweb_core::request::{
 use dicomweb_core::response::{
     StatusKind, parse_metadata, parse_retrieve, parse_search, parse_store,
 };
+use dicomweb_core::tags::{self, SERIES_INSTANCE_UID, SOP_INSTANCE_UID, STUDY_INSTANCE_UID};
 use dicomweb_core::{DataSet, Error, ReadOptions, Tag, Uid, Value};
 use test_support::orthanc::Orthanc;
-
-const STUDY_UID: Tag = Tag(0x0020_000D);
-const SERIES_UID: Tag = Tag(0x0020_000E);
-const SOP_UID: Tag = Tag(0x0008_0018);
 
 fn golden(name: &str) -> Bytes {
     let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -97,13 +94,13 @@ fn round_trip_through_orthanc() {
     let ct_set = found
         .data_sets
         .iter()
-        .find(|d| d.string(Tag(0x0008_0060)) == Some("CT"))
+        .find(|d| d.string(tags::MODALITY) == Some("CT"))
         .unwrap()
         .clone();
     let (study, series, instance) = (
-        uid_of(&ct_set, STUDY_UID),
-        uid_of(&ct_set, SERIES_UID),
-        uid_of(&ct_set, SOP_UID),
+        uid_of(&ct_set, STUDY_INSTANCE_UID),
+        uid_of(&ct_set, SERIES_INSTANCE_UID),
+        uid_of(&ct_set, SOP_INSTANCE_UID),
     );
     assert!(
         stored
@@ -126,7 +123,10 @@ fn round_trip_through_orthanc() {
     )
     .unwrap();
     assert_eq!(found.data_sets.len(), 1);
-    assert_eq!(found.data_sets[0].uid(STUDY_UID).as_ref(), Some(&study));
+    assert_eq!(
+        found.data_sets[0].uid(STUDY_INSTANCE_UID).as_ref(),
+        Some(&study)
+    );
 
     // Wildcards and UID lists.
     let wildcard = Search::studies()
@@ -166,7 +166,10 @@ fn round_trip_through_orthanc() {
     )
     .unwrap_or_else(|e| panic!("{e}: {:?}", response.headers()));
     assert_eq!(found.data_sets.len(), 1);
-    assert_eq!(found.data_sets[0].uid(SERIES_UID).as_ref(), Some(&series));
+    assert_eq!(
+        found.data_sets[0].uid(SERIES_INSTANCE_UID).as_ref(),
+        Some(&series)
+    );
 
     // No match: an empty result, not an error.
     let nobody = Search::studies()
@@ -206,12 +209,18 @@ fn round_trip_through_orthanc() {
     .unwrap();
     assert_eq!(json.data_sets.len(), 1);
     assert_eq!(xml.data_sets.len(), 1);
-    assert_eq!(json.data_sets[0].uid(SOP_UID).as_ref(), Some(&instance));
-    assert_eq!(xml.data_sets[0].uid(SOP_UID).as_ref(), Some(&instance));
+    assert_eq!(
+        json.data_sets[0].uid(SOP_INSTANCE_UID).as_ref(),
+        Some(&instance)
+    );
+    assert_eq!(
+        xml.data_sets[0].uid(SOP_INSTANCE_UID).as_ref(),
+        Some(&instance)
+    );
 
     // Bulk data by the BulkDataURI the metadata gave.
     let bulk = json.data_sets[0]
-        .get(Tag(0x7FE0_0010))
+        .get(tags::PIXEL_DATA)
         .map(|e| match &e.value {
             Value::BulkDataUri(uri) => uri.clone(),
             other => panic!("pixel data not as BulkDataURI: {other:?}"),

@@ -1,5 +1,5 @@
-//! Responses saved part by part: frames, bulk data, and the shared helpers (file names,
-//! extensions, `--media-type`).
+//! Responses saved part by part: frames, bulk data, and the shared helpers (file names
+//! `--media-type`); extensions come from the core (`PartHeaders::file_extension`).
 
 use std::path::{Path, PathBuf};
 
@@ -83,7 +83,7 @@ pub async fn frames(
                 })?;
                 Ok(args
                     .out
-                    .join(format!("frame-{frame}.{}", extension(headers))))
+                    .join(format!("frame-{frame}.{}", headers.file_extension())))
             })
             .await
             .map(|files| (files, parts.warnings()))
@@ -203,28 +203,6 @@ pub fn numbered(out: &Path, n: usize) -> PathBuf {
         None => format!("{stem}-{n}"),
     };
     out.with_file_name(name)
-}
-
-/// A file extension for a part, from its `Content-Type`.
-pub fn extension(headers: &PartHeaders) -> &'static str {
-    let Ok(Some(media_type)) = headers.content_type() else {
-        return "bin";
-    };
-    match (media_type.type_(), media_type.subtype()) {
-        ("image", "jpeg") => "jpg",
-        ("image", "jp2" | "jpx") => "jp2",
-        ("image", "jls") => "jls",
-        ("image", "jxl") => "jxl",
-        ("image", "png") => "png",
-        ("image", "gif") => "gif",
-        ("image", "dicom-rle") => "rle",
-        ("video", "mp4") => "mp4",
-        ("video", "mpeg" | "mpeg2") => "mpg",
-        ("application", "dicom") => "dcm",
-        ("application", "pdf") => "pdf",
-        ("application", "octet-stream") => "raw",
-        _ => "bin",
-    }
 }
 
 /// `--media-type` for frames and bulk data, which come as multipart/related: a full

@@ -46,8 +46,9 @@ mod transfer;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use dicomweb_core::Uid;
 use dicomweb_core::request::Search;
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::SOP_INSTANCE_UID;
 use orthanc_jobs::{JobRegistry, StepOutcome};
 
 pub use store_job::StoreJob;
@@ -78,9 +79,6 @@ pub fn register(registry: &mut JobRegistry, connect: Connect) {
         StoreJob::restore(connect.clone(), state).map(|job| Box::new(job) as _)
     });
 }
-
-/// SOP Instance UID (0008,0018).
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
 
 /// How many UIDs one search asks about (UID list matching keeps the URL short).
 const UIDS_PER_SEARCH: usize = 32;

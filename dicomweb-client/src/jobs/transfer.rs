@@ -1,7 +1,8 @@
 //! [`TransferJob`]: a study copied from one DICOMweb server to another, a batch per step.
 
+use dicomweb_core::Uid;
 use dicomweb_core::request::{RetrieveInstances, Search, Target};
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::SERIES_INSTANCE_UID;
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +11,6 @@ use super::{
     Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, present_at, store_failure,
 };
 use crate::{Client, Error, StoreOptions};
-
-const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
 
 /// The most instances one study may list (a guard against a runaway server).
 const MAX_INSTANCES: usize = 1_000_000;

@@ -1,9 +1,11 @@
-//! The multipart/related encoder: part heads written around caller-owned bytes.
+//! The multipart/related encoder: part heads written around caller-owned bytes (the heads as
+//! [`MultipartFraming`](super::MultipartFraming) writes them).
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 
 use super::Boundary;
+use super::framing::write_head;
 use crate::Error;
 use crate::media_type::MediaType;
 
@@ -104,33 +106,18 @@ impl MultipartEncoder {
         if let Some(location) = &part.content_location {
             self.check("Content-Location", location)?;
         }
-        let mut head = BytesMut::with_capacity(128 + content_type.len());
-        if self.parts > 0 {
-            head.put_slice(b"\r\n");
-        }
-        head.put_slice(b"--");
-        head.put_slice(self.boundary.as_str().as_bytes());
-        head.put_slice(b"\r\nContent-Type: ");
-        head.put_slice(content_type.as_bytes());
-        head.put_slice(b"\r\n");
-        if part.content_length {
-            head.put_slice(format!("Content-Length: {}\r\n", part.body.len()).as_bytes());
-        }
+        let length = part.content_length.then_some(part.body.len() as u64);
+        let mut fields: Vec<(&str, &[u8])> = Vec::with_capacity(part.headers.len() + 1);
         if let Some(location) = &part.content_location {
-            head.put_slice(b"Content-Location: ");
-            head.put_slice(location.as_bytes());
-            head.put_slice(b"\r\n");
+            fields.push(("Content-Location", location.as_bytes()));
         }
         for (name, value) in &part.headers {
-            head.put_slice(name.as_str().as_bytes());
-            head.put_slice(b": ");
-            head.put_slice(value.as_bytes());
-            head.put_slice(b"\r\n");
+            fields.push((name.as_str(), value.as_bytes()));
         }
-        head.put_slice(b"\r\n");
+        let head = write_head(&self.boundary, self.parts, &content_type, length, &fields);
         self.parts += 1;
         self.written += (head.len() + part.body.len()) as u64;
-        Ok([head.freeze(), part.body.clone()])
+        Ok([head, part.body.clone()])
     }
 
     /// The close delimiter, which ends the body.

@@ -7,6 +7,8 @@
 //!   server answered a multipart request with, say, plain `application/dicom`.
 //! - [`MultipartEncoder`]: part heads written around caller-owned [`Bytes`], so instance bytes
 //!   are never copied; a [`Boundary`] from caller-supplied randomness.
+//! - [`MultipartFraming`]: the framing alone (part heads with `Content-Length`, close delimiter,
+//!   total length) for a caller that streams the part bodies itself, e.g. from files.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -33,6 +35,7 @@
 mod boundary;
 mod decoder;
 mod encoder;
+mod framing;
 mod headers;
 mod limits;
 mod single;
@@ -42,6 +45,7 @@ use bytes::Bytes;
 pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
 pub use decoder::MultipartDecoder;
 pub use encoder::{MultipartEncoder, Part};
+pub use framing::{FramedBody, MultipartFraming};
 pub use headers::PartHeaders;
 pub use limits::MultipartLimits;
 pub use single::{BodyDecoder, SinglePartDecoder};

@@ -101,6 +101,7 @@
 //! copying them.
 
 mod accept;
+mod attribute_path;
 mod base;
 mod body;
 mod capabilities;
@@ -113,11 +114,12 @@ mod wado;
 mod wado_uri;
 
 pub use accept::{Accept, TransferSyntax, multipart_related};
+pub use attribute_path::AttributePath;
 pub use base::BaseUrl;
 pub use body::Body;
 pub use capabilities::Capabilities;
 pub use delete::Delete;
-pub use qido::{AttributePath, IncludeField, Search, SearchLevel};
+pub use qido::{IncludeField, Search, SearchLevel};
 pub use rendered::{
     Annotation, IccProfile, RenderedTarget, RenderingParams, RetrieveRendered, RetrieveThumbnail,
     Viewport, Window, WindowFunction,

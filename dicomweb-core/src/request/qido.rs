@@ -20,14 +20,12 @@
 //! # Ok::<(), dicomweb_core::Error>(())
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
 use http::Method;
 
+use crate::request::AttributePath;
 use crate::request::base::{Path, Query};
 use crate::request::{Accept, BaseUrl, Body, bodiless};
-use crate::{Error, Tag, Uid, Vr, dictionary};
+use crate::{Error, Uid};
 
 /// What a search looks for, and under which study or series.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,107 +57,6 @@ impl SearchLevel {
                 studies.uid(s).word("series").uid(r).word("instances")
             }
         }
-    }
-}
-
-/// An attribute to match or include: a keyword, a tag, or a sequence path of them
-/// (`00400275.00401001`, `ScheduledProcedureStepSequence.ScheduledProcedureStepID`).
-///
-/// Keywords are looked up in the data dictionary (an unknown keyword is an error, not a query
-/// the server would silently ignore). Every step but the last must be a sequence when the
-/// dictionary knows it. The query writes each step as it was given: a keyword as its
-/// dictionary spelling, a tag as eight upper-case hex digits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AttributePath(Vec<Step>);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Step {
-    tag: Tag,
-    keyword: Option<&'static str>,
-}
-
-impl AttributePath {
-    /// One attribute, written as its tag.
-    pub fn tag(tag: Tag) -> AttributePath {
-        AttributePath(vec![Step { tag, keyword: None }])
-    }
-
-    /// Parses a keyword, a tag, or a dot-separated path of them.
-    pub fn parse(text: &str) -> Result<AttributePath, Error> {
-        if text.is_empty() {
-            return Err(Error::InvalidRequest {
-                what: "attribute",
-                message: "expected a keyword, a tag or a sequence path, found nothing".into(),
-            });
-        }
-        let mut steps = Vec::new();
-        for part in text.split('.') {
-            let step = if let Some(tag) = Tag::from_hex(part) {
-                Step { tag, keyword: None }
-            } else if part.starts_with('(') {
-                Step {
-                    tag: part.parse()?,
-                    keyword: None,
-                }
-            } else {
-                let tag =
-                    dictionary::tag_by_keyword(part).ok_or_else(|| Error::UnknownKeyword {
-                        keyword: part.to_owned(),
-                    })?;
-                Step {
-                    tag,
-                    keyword: dictionary::keyword(tag),
-                }
-            };
-            steps.push(step);
-        }
-        let last = steps.len() - 1;
-        for step in &steps[..last] {
-            if let Some(vr) = dictionary::vr(step.tag).filter(|vr| *vr != Vr::SQ) {
-                return Err(Error::InvalidRequest {
-                    what: "attribute",
-                    message: format!(
-                        "in {text:?}, {:?} is followed by another step but is not a sequence (its VR is {vr})",
-                        step.tag
-                    ),
-                });
-            }
-        }
-        Ok(AttributePath(steps))
-    }
-
-    /// The tags from the outermost sequence to the attribute.
-    pub fn tags(&self) -> impl Iterator<Item = Tag> + '_ {
-        self.0.iter().map(|s| s.tag)
-    }
-}
-
-impl fmt::Display for AttributePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            match step.keyword {
-                Some(keyword) => f.write_str(keyword)?,
-                None => write!(f, "{}", step.tag)?,
-            }
-        }
-        Ok(())
-    }
-}
-
-impl FromStr for AttributePath {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<AttributePath, Error> {
-        AttributePath::parse(text)
-    }
-}
-
-impl From<Tag> for AttributePath {
-    fn from(tag: Tag) -> AttributePath {
-        AttributePath::tag(tag)
     }
 }
 
@@ -236,7 +133,7 @@ impl Search {
         Ok(self.matching_path(AttributePath::parse(attribute)?, value))
     }
 
-    /// Matches an attribute path (or a [`Tag`], through `into`) against `value`.
+    /// Matches an attribute path (or a [`Tag`](crate::Tag), through `into`) against `value`.
     pub fn matching_path(
         mut self,
         path: impl Into<AttributePath>,

@@ -5,7 +5,8 @@
 //! `Content-Location` matches the BulkDataURIs in the metadata.
 //!
 //! The body is a list of [`Bytes`] segments: part heads made here, and the caller's bytes,
-//! shared and never copied.
+//! shared and never copied. A caller that streams the parts itself (files read while sending)
+//! takes the head from [`Store::to_request_head`] and the framing from [`Store::framing`].
 //!
 //! ```
 //! use bytes::Bytes;
@@ -35,7 +36,7 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use memchr::memmem;
 
 use crate::media_type::{MediaType, ParamQuoting};
-use crate::multipart::{Boundary, MultipartEncoder, Part};
+use crate::multipart::{Boundary, MultipartEncoder, MultipartFraming, Part};
 use crate::request::base::{Path, Query};
 use crate::request::{Accept, BaseUrl, Body, header_value};
 use crate::{DataSet, Error, Uid, json, xml};
@@ -181,9 +182,26 @@ impl Store {
     }
 
     /// The request without its body: `POST`, the URI, `Content-Type` and `Accept`. For
-    /// callers that stream the parts themselves with a [`MultipartEncoder`] of the same
-    /// boundary (e.g. instances read from files while sending); the parts added to this
-    /// `Store` only choose the `type` parameter and are otherwise ignored.
+    /// callers that stream the parts themselves, framed by [`framing`](Self::framing); the
+    /// parts added to this `Store` only choose the `type` parameter and are otherwise ignored.
+    ///
+    /// ```
+    /// use dicomweb_core::media_type::MediaType;
+    /// use dicomweb_core::multipart::Boundary;
+    /// use dicomweb_core::request::{BaseUrl, Store};
+    ///
+    /// let base: BaseUrl = "http://127.0.0.1:8042/dicom-web".parse()?;
+    /// let dicom = MediaType::new("application", "dicom");
+    /// let store = Store::new(Boundary::from_random_bytes([7; 24])).related_type(dicom.clone());
+    /// let head = store.to_request_head(&base)?;
+    /// let sizes = [1200u64, 5300]; // of the files to send
+    /// let framed = store.framing().frame(sizes.iter().map(|&size| (&dicom, size)))?;
+    /// // Send: part_heads()[0], file 0, part_heads()[1], file 1, close_delimiter().
+    /// assert_eq!(framed.part_heads().len(), 2);
+    /// assert!(framed.content_length() > 6500);
+    /// assert!(head.headers()["content-type"].to_str()?.contains(store.boundary().as_str()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_request_head(&self, base: &BaseUrl) -> Result<http::Request<()>, Error> {
         let path = match &self.study {
             Some(study) => Path::new().word("studies").uid(study),
@@ -198,6 +216,12 @@ impl Store {
         headers.insert(CONTENT_TYPE, header_value(content_type, "Content-Type")?);
         headers.insert(ACCEPT, self.accept.to_header_value()?);
         Ok(request)
+    }
+
+    /// The framing of a body with this store's boundary, for a caller that streams the parts
+    /// itself: each part's head (with `Content-Length`), the close delimiter, the body's length.
+    pub fn framing(&self) -> MultipartFraming {
+        MultipartFraming::new(self.boundary.clone())
     }
 
     /// `POST`, with `Content-Type`, `Accept`, and the body as segments. Fails when there is no

@@ -8,7 +8,8 @@
 //! - [`parse_search`] and [`parse_metadata`]: QIDO-RS and metadata results from DICOM JSON, a
 //!   single XML document, or a multipart/related of XML documents; `204 No Content` is an empty
 //!   result; `Warning: 299` headers are surfaced.
-//! - [`parse_store`]: the STOW-RS response (JSON or XML), also on 202, 400 and 409.
+//! - [`parse_store`]: the STOW-RS response (JSON or XML), also on 202, 400 and 409;
+//!   [`StoreResult::classify`] says what it means for each instance sent ([`StowOutcome`]).
 //! - [`parse_retrieve`]: the parts of a WADO-RS response held in memory (instances, frames,
 //!   bulk data, rendered); a single-part answer to a multipart request is one part. To stream
 //!   instead, call [`check_status`] on the head and feed the body to
@@ -43,6 +44,7 @@ mod http_date;
 mod retrieve;
 mod search;
 mod status;
+mod stow_outcome;
 mod stow_result;
 mod warning;
 
@@ -53,6 +55,7 @@ pub use status::{
     MAX_ERROR_BODY, RetryAfter, StatusError, StatusKind, check_status, is_retryable_status,
     parse_retry_after,
 };
+pub use stow_outcome::StowOutcome;
 pub use stow_result::{
     FailedInstance, FailureReason, InstanceOutcome, StoreResult, StoredInstance, WarningReason,
     parse_store,

@@ -6,16 +6,11 @@ use std::fmt;
 use http::{HeaderMap, StatusCode};
 
 use crate::response::{Format, StatusError, Warning, check_status, format, warnings};
+use crate::tags::{
+    FAILED_SOP_SEQUENCE, FAILURE_REASON, OTHER_FAILURES_SEQUENCE, REFERENCED_SOP_CLASS_UID,
+    REFERENCED_SOP_INSTANCE_UID, REFERENCED_SOP_SEQUENCE, RETRIEVE_URL, WARNING_REASON,
+};
 use crate::{DataSet, Error, Number, ReadOptions, Tag, Uid, Value, json, xml};
-
-const RETRIEVE_URL: Tag = Tag(0x0008_1190);
-const FAILED_SOP_SEQUENCE: Tag = Tag(0x0008_1198);
-const REFERENCED_SOP_SEQUENCE: Tag = Tag(0x0008_1199);
-const OTHER_FAILURES_SEQUENCE: Tag = Tag(0x0008_119A);
-const FAILURE_REASON: Tag = Tag(0x0008_1197);
-const WARNING_REASON: Tag = Tag(0x0008_1196);
-const REFERENCED_SOP_CLASS_UID: Tag = Tag(0x0008_1150);
-const REFERENCED_SOP_INSTANCE_UID: Tag = Tag(0x0008_1155);
 
 /// What a STOW-RS request achieved.
 #[derive(Clone, Debug, PartialEq)]

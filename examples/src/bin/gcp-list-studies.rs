@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dicomweb_client::Client;
-use dicomweb_core::Tag;
 use dicomweb_core::request::Search;
+use dicomweb_core::tags::{PATIENT_ID, STUDY_DATE, STUDY_DESCRIPTION, STUDY_INSTANCE_UID};
 use gcp_credentials::{Credentials, HealthcareStore, TokenProviderOptions};
 
 /// Lists the studies of a Cloud Healthcare API DICOM store.
@@ -42,11 +42,6 @@ struct Args {
     #[arg(long)]
     token_uri: Option<String>,
 }
-
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
-const STUDY_DATE: Tag = Tag(0x0008_0020);
-const PATIENT_ID: Tag = Tag(0x0010_0020);
-const STUDY_DESCRIPTION: Tag = Tag(0x0008_1030);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
