@@ -45,13 +45,7 @@ fn jwt_equals_google_auth_byte_for_byte() {
     let request = service_account_request(&service_account(), &scopes, iat, None).unwrap();
     // The key file names a token_uri of its own: the request goes there...
     assert_eq!(request.uri(), "http://127.0.0.1:9/token");
-    let seen = common::Seen {
-        method: "POST".into(),
-        target: String::new(),
-        headers: Default::default(),
-        body: request.body().to_vec(),
-    };
-    let form = seen.form();
+    let form = test_support::standin::form(request.body());
     assert_eq!(
         form["grant_type"],
         "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -78,7 +72,7 @@ async fn stand_in_endpoint_verifies_and_issues_tokens() {
     .await;
     let options = TokenProviderOptions::default()
         .with_scopes([CLOUD_HEALTHCARE_SCOPE])
-        .with_token_uri(server.url("/token"));
+        .with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let token = provider.access_token().await.unwrap();
@@ -103,7 +97,7 @@ async fn wrong_scope_is_refused_with_the_endpoint_error() {
         }
     })
     .await;
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let err = provider.access_token().await.unwrap_err();
@@ -129,7 +123,7 @@ async fn a_wrong_public_key_fails_signature_verification() {
         }
     })
     .await;
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let err = provider.access_token().await.unwrap_err().to_string();
