@@ -9,12 +9,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gcp_credentials::Credentials;
 use support::{Spec, dicomweb, one_line_error, strings, success_json, write_instance};
+use test_support::google::{Expect, verify_grant};
 use test_support::orthanc::Orthanc;
 use test_support::standin::{Action, Recorded, StandIn, respond};
 
@@ -39,14 +37,17 @@ impl Google {
             Credentials::ServiceAccount(key) => key,
             other => panic!("expected a service account key, found {}", other.kind()),
         };
-        let public_key = key.signer.public_key_der();
-        let email = key.client_email.clone();
-        let kid = key.private_key_id.clone().unwrap();
+        let expect = Expect {
+            public_key_der: key.signer.public_key_der(),
+            kid: key.private_key_id.clone().unwrap(),
+            iss: key.client_email.clone(),
+            scope: SCOPE.to_owned(),
+        };
         let issued = Arc::new(Mutex::new(Vec::<String>::new()));
         let tokens = issued.clone();
         let server = StandIn::start(move |_, seen| {
             if seen.target == "/token" {
-                return match check_assertion(seen, &public_key, &email, &kid) {
+                return match verify_grant(seen, &expect) {
                     Ok(()) => {
                         let mut tokens = tokens.lock().unwrap();
                         let token = format!("ya29.stand-in-{}", tokens.len());
@@ -128,61 +129,6 @@ fn forward(orthanc: &Orthanc, seen: &Recorded, rest: &str) -> Vec<Action> {
         .collect();
     // The stand-in writes its own Content-Length; any reason phrase will do.
     respond(&format!("{} Forwarded", answer.status), &kept, &answer.body)
-}
-
-/// A JWT bearer grant as Google's endpoint checks it.
-fn check_assertion(
-    seen: &Recorded,
-    public_key: &[u8],
-    email: &str,
-    kid: &str,
-) -> Result<(), String> {
-    let form = seen.form();
-    let field = |name: &str| form.get(name).cloned().ok_or(format!("no {name}"));
-    if field("grant_type")? != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
-        return Err("grant_type".into());
-    }
-    let jwt = field("assertion")?;
-    let parts: Vec<&str> = jwt.split('.').collect();
-    let [header, claims, signature] = parts[..] else {
-        return Err("the assertion is not three segments".into());
-    };
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|e| e.to_string())?;
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        public_key,
-    )
-    .verify(format!("{header}.{claims}").as_bytes(), &signature)
-    .map_err(|_| "Invalid JWT Signature.".to_owned())?;
-    let json = |s: &str| -> serde_json::Value {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap()
-    };
-    let header = json(header);
-    if header != serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid}) {
-        return Err(format!("header {header}"));
-    }
-    let claims = json(claims);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let iat = claims["iat"].as_u64().ok_or("no iat")?;
-    if iat.abs_diff(now) > 60 {
-        return Err(format!("iat {iat} is not now ({now})"));
-    }
-    let expected = serde_json::json!({
-        "iss": email,
-        "scope": SCOPE,
-        "aud": "https://oauth2.googleapis.com/token",
-        "iat": iat,
-        "exp": iat + 3600,
-    });
-    if claims != expected {
-        return Err(format!("claims {claims}, expected {expected}"));
-    }
-    Ok(())
 }
 
 #[test]

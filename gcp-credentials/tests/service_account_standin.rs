@@ -5,12 +5,13 @@
 
 mod common;
 
-use common::{Expect, Reply, key_file, serve, verify_grant};
+use common::{Reply, key_file, serve};
 use gcp_credentials::grant::service_account_request;
 use gcp_credentials::{
     CLOUD_HEALTHCARE_SCOPE, Credentials, Error, TokenProvider, TokenProviderOptions,
 };
 use std::sync::Arc;
+use test_support::google::{Expect, verify_grant};
 
 fn service_account() -> Arc<gcp_credentials::ServiceAccountKey> {
     match Credentials::from_file(key_file()).unwrap() {
