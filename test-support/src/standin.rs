@@ -93,8 +93,8 @@ pub enum Action {
 pub enum Read {
     /// Read the whole body.
     All,
-    /// Read this many body bytes, then act, then close the connection (the rest is never
-    /// read).
+    /// Read this many body bytes (of a chunked body, whole chunks until at least this many),
+    /// then act, then close the connection (the rest is never read).
     Partial(usize),
 }
 
