@@ -22,9 +22,52 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
 fi
 echo "installing: ${need[*]}"
+
+# The orthanc package starts (and, when a plugin arrives, restarts) its system service through
+# invoke-rc.d. Our tests start their own Orthanc on a free loopback port and need no service,
+# so a policy-rc.d that refuses every action keeps it from starting. It is put in place only
+# when the machine has none (a Docker image's already refuses) and removed afterwards. No
+# process is ever stopped by name: a user's own Orthanc keeps running.
+policy=/usr/sbin/policy-rc.d
+marker="installed by dicomweb's scripts/install-deps.sh"
+remove_policy() {
+    if grep -qs "$marker" "$policy"; then "${sudo[@]}" rm -f "$policy"; fi
+}
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# %s for the length of one apt-get install.\nexit 101\n' "$marker" |
+        "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    trap remove_policy EXIT
+    trap 'exit 130' INT TERM
+fi
+
+# Whether the orthanc service runs: its systemd unit, or the init script's pidfile.
+service_running() {
+    if [ -d /run/systemd/system ]; then
+        systemctl is-active --quiet orthanc.service
+    else
+        [ -s /run/orthanc.pid ] && [ -d "/proc/$(cat /run/orthanc.pid)" ]
+    fi
+}
+was_running=false
+if service_running; then was_running=true; fi
+
 "${sudo[@]}" apt-get update -qq
-# The orthanc package starts a system service on install; policy-rc.d refusing that is fine.
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
-# Our tests start their own Orthanc on a free loopback port; the system service is not needed.
-if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl stop orthanc >/dev/null 2>&1 || true; fi
-"${sudo[@]}" pkill -x Orthanc >/dev/null 2>&1 || true
+remove_policy
+if $was_running; then
+    echo "the orthanc service was running before and was left alone: restart it to load new plugins"
+fi
+
+# A policy-rc.d that was already there may allow starts. Then stop the service only if this
+# install started it, and only that service: its unit, or the process in its pidfile.
+if ! $was_running && service_running; then
+    echo "stopping the orthanc service that the install started"
+    if [ -d /run/systemd/system ]; then
+        "${sudo[@]}" systemctl stop orthanc.service
+    else
+        "${sudo[@]}" start-stop-daemon --stop --quiet --retry=TERM/30/KILL/5 \
+            --pidfile /run/orthanc.pid --exec /usr/sbin/Orthanc
+        "${sudo[@]}" rm -f /run/orthanc.pid
+    fi
+fi

@@ -13,7 +13,10 @@ sets its iconv lacks) leaves that output out; the script says so.
 
 Needs: python3, pip (or PYDICOM_WHEEL pointing at pydicom-3.0.2-py3-none-any.whl), dcmtk,
 orthanc and orthanc-dicomweb (`apt-get install -y dcmtk orthanc orthanc-dicomweb`).
-Run from anywhere: python3 scripts/make-golden.py
+Run from anywhere: python3 scripts/make-golden.py [NAME...]
+With names (e.g. image_dfl), only those files' outputs are made again and the others are left
+as they are (Orthanc's BulkDataURIs name the port of the Orthanc that made them, so a full run
+changes every *.orthanc.* file).
 """
 
 import glob
@@ -35,7 +38,8 @@ OUT = os.path.join(ROOT, "dicomweb-core", "tests", "golden")
 PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 
 # Small, varied files: CT and MR (little and big endian), RT with nested sequences, structured
-# reports, private sequences, compressed pixel data, and character sets (UTF-8 with
+# reports, private sequences, compressed pixel data, a deflated data set (Deflated Explicit VR
+# Little Endian), and character sets (UTF-8 with
 # ideographic and phonetic name groups, Cyrillic, Korean ISO 2022, Arabic). Not chrSQEncoding:
 # dcm2json writes its item-level GB18030 names as raw bytes, which is not UTF-8 and so not JSON.
 FILES = [
@@ -49,6 +53,7 @@ FILES = [
     "test_files/priv_SQ.dcm",
     "test_files/nested_priv_SQ.dcm",
     "test_files/JPEG2000.dcm",
+    "test_files/image_dfl.dcm",
     "charset_files/chrH31.dcm",
     "charset_files/chrX1.dcm",
     "charset_files/chrX2.dcm",
@@ -141,6 +146,11 @@ def run_tool(args, out_path, name):
 
 
 def main():
+    only = set(sys.argv[1:])
+    names = {os.path.splitext(os.path.basename(f))[0] for f in FILES}
+    unknown = only - names
+    if unknown:
+        sys.exit(f"not among FILES: {', '.join(sorted(unknown))}")
     for tool in ("dcm2json", "dcm2xml"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install -y dcmtk")
@@ -153,13 +163,16 @@ def main():
         data = os.path.join(tmp, "wheel", "pydicom", "data")
         os.makedirs(OUT, exist_ok=True)
         for old in glob.glob(os.path.join(OUT, "*.*")):
-            if not old.endswith("README.md"):
+            name = os.path.basename(old).split(".")[0]
+            if not old.endswith("README.md") and (not only or name in only):
                 os.remove(old)
         process, base = start_orthanc(tmp)
         try:
             for relative in FILES:
                 source = os.path.join(data, relative)
                 name = os.path.splitext(os.path.basename(relative))[0]
+                if only and name not in only:
+                    continue
                 target = os.path.join(OUT, name)
                 print(name)
                 shutil.copyfile(source, target + ".dcm")

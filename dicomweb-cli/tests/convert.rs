@@ -67,6 +67,28 @@ fn part10_to_json_is_the_default() {
 }
 
 #[test]
+fn deflated_part10_converts() {
+    // Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99), pydicom's image_dfl.dcm.
+    let out = success(convert(&golden("image_dfl.dcm"), &["--to", "json"]));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        json["00080018"]["Value"][0],
+        "1.3.6.1.4.1.5962.1.1.0.0.0.977067309.6001.0"
+    );
+    assert_eq!(json["00080060"]["Value"][0], "OT");
+    assert_eq!(json["00280010"]["Value"][0], 512);
+    assert_eq!(json["00280011"]["Value"][0], 512);
+    assert_eq!(json["7FE00010"]["vr"], "OB");
+    let xml =
+        String::from_utf8(success(convert(&golden("image_dfl.dcm"), &["--to", "xml"]))).unwrap();
+    assert!(
+        xml.contains(r#"<DicomAttribute tag="00280010" vr="US" keyword="Rows">"#),
+        "{}",
+        &xml[..xml.len().min(2000)]
+    );
+}
+
+#[test]
 fn part10_without_preamble_converts_the_same() {
     let with = std::fs::read(golden("MR_small.dcm")).unwrap();
     let from_stdin = success(dicomweb(&["convert", "-"], &with[128..]));

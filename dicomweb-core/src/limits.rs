@@ -8,15 +8,20 @@ pub struct Limits {
     pub max_depth: usize,
     /// The most elements accepted in one document, counted at every depth.
     pub max_elements: usize,
+    /// The most bytes a deflated Part 10 data set may inflate to (Deflated Explicit VR Little
+    /// Endian): a few kilobytes of deflate stream can otherwise inflate to gigabytes.
+    pub max_inflated_bytes: usize,
 }
 
 impl Default for Limits {
-    /// 64 levels of nesting and 16 million elements: far beyond any real data set
-    /// (a 2,000-instance CT series' metadata holds about 300,000 elements).
+    /// 64 levels of nesting, 16 million elements and 1 GiB inflated: far beyond any real data
+    /// set (a 2,000-instance CT series' metadata holds about 300,000 elements; deflate is used
+    /// for reports and other objects without large pixel data).
     fn default() -> Limits {
         Limits {
             max_depth: 64,
             max_elements: 16_000_000,
+            max_inflated_bytes: 1 << 30,
         }
     }
 }
@@ -58,6 +63,12 @@ impl Limits {
     /// These limits with another element-count bound.
     pub fn with_max_elements(mut self, max_elements: usize) -> Limits {
         self.max_elements = max_elements;
+        self
+    }
+
+    /// These limits with another bound on a deflated data set's inflated size.
+    pub fn with_max_inflated_bytes(mut self, max_inflated_bytes: usize) -> Limits {
+        self.max_inflated_bytes = max_inflated_bytes;
         self
     }
 }

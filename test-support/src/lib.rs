@@ -2,6 +2,8 @@
 //! stand-in servers and generated DICOM data. Unpublished.
 
 pub mod files;
+#[cfg(feature = "standin")]
+pub mod google;
 pub mod orthanc;
 pub mod part10;
 #[cfg(feature = "standin")]

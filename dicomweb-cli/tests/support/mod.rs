@@ -2,8 +2,6 @@
 //! generating Part 10 instances, and asking Orthanc about what it stores.
 #![allow(dead_code, clippy::unwrap_used)]
 
-pub mod stand_in;
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

@@ -28,6 +28,12 @@
 //! so hostile input can neither make the reader allocate what the file does not hold nor
 //! exhaust the stack.
 //!
+//! Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99) is read and written: the reader
+//! inflates the data set first, within [`Limits::max_inflated_bytes`](crate::Limits), so the
+//! check above and the character set handling see the inflated bytes (error offsets inside a
+//! deflated data set count in those bytes); the writer deflates through dicom-rs when the meta
+//! group names that transfer syntax.
+//!
 //! ```
 //! use dicomweb_core::{part10, DataSet, Element, Tag, Vr};
 //!
@@ -44,6 +50,7 @@
 //! ```
 
 mod charset;
+mod deflate;
 mod from_dicom;
 mod scan;
 mod to_dicom;
@@ -74,7 +81,11 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
             bytes.len()
         ))
     })?;
-    let body = &bytes[start..];
+    let inflated = deflate::inflate(&bytes[start..], limits)?;
+    let body = match &inflated {
+        Some(inflated) => &inflated.bytes[..],
+        None => &bytes[start..],
+    };
     let charset_values = scan::check(&body[4..], start + 4, limits)?;
     // Hide each Specific Character Set from dicom-rs behind a numbered marker, so that it
     // decodes all text as ISO 8859-1 (bytes back, losslessly) and `charset` decodes it right.
@@ -97,18 +108,9 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
         slot.fill(b' ');
         slot[..marker.len()].copy_from_slice(marker.as_bytes());
     }
-    let file = std::panic::catch_unwind(|| {
-        dicom_object::OpenFileOptions::new()
-            .read_preamble(dicom_object::file::ReadPreamble::Never)
-            .from_reader(&hidden[..])
-    })
-    .map_err(|_| part10_error("dicom-rs failed on this file (it panicked)".into()))?
-    .map_err(|e| {
-        part10_error(format!(
-            "dicom-rs could not read the file: {}",
-            error_chain(&e)
-        ))
-    })?;
+    let data_set_offset = inflated.as_ref().map(|i| i.data_set_offset);
+    let file = std::panic::catch_unwind(|| open(&hidden, data_set_offset))
+        .map_err(|_| part10_error("dicom-rs failed on this file (it panicked)".into()))??;
     let meta = from_dicom::meta(file.meta())?;
     let context = from_dicom::Context { declared };
     let data_set = from_dicom::object(
@@ -132,6 +134,33 @@ pub fn read_with_limits(bytes: &[u8], limits: &Limits) -> Result<(DataSet, DataS
 /// data set's text is written as UTF-8 and its (0008,0005) becomes `ISO_IR 192`.
 pub fn write(meta: &DataSet, data_set: &DataSet) -> Result<Vec<u8>, Error> {
     to_dicom::write(meta, data_set)
+}
+
+/// Has dicom-rs read a file from its `DICM` magic on; `inflated_at` is where the data set
+/// begins when it was inflated (see [`deflate`]): dicom-rs then reads the meta group and the
+/// inflated data set apart, the latter as Explicit VR Little Endian.
+fn open(
+    body: &[u8],
+    inflated_at: Option<usize>,
+) -> Result<dicom_object::DefaultDicomObject, Error> {
+    let could_not = |e: &dyn std::error::Error| {
+        part10_error(format!(
+            "dicom-rs could not read the file: {}",
+            error_chain(e)
+        ))
+    };
+    let Some(offset) = inflated_at else {
+        return dicom_object::OpenFileOptions::new()
+            .read_preamble(dicom_object::file::ReadPreamble::Never)
+            .from_reader(body)
+            .map_err(|e| could_not(&e));
+    };
+    let meta =
+        dicom_object::FileMetaTable::from_reader(&body[..offset]).map_err(|e| could_not(&e))?;
+    let explicit = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+    dicom_object::InMemDicomObject::read_dataset_with_ts(&body[offset..], &explicit)
+        .map(|data_set| data_set.with_exact_meta(meta))
+        .map_err(|e| could_not(&e))
 }
 
 fn magic_offset(bytes: &[u8]) -> Option<usize> {

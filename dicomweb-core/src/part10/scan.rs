@@ -48,9 +48,8 @@ pub(super) fn check(
         }
         Some("1.2.840.10008.1.2") => Encoding::ImplicitLittle,
         Some("1.2.840.10008.1.2.2") => Encoding::ExplicitBig,
-        // Deflated data sets are checked by dicom-rs alone (which refuses them without its
-        // `deflate` feature): their lengths describe the inflated bytes.
-        Some(ts) if ts.ends_with(".99") || ts.contains(".4.95") => return Ok(Vec::new()),
+        // A deflated data set is checked once inflated (see `deflate`): Explicit VR LE.
+        Some(ts) if super::deflate::is_deflated(ts) => Encoding::ExplicitLittle,
         Some(_) => Encoding::ExplicitLittle,
     };
     let end = bytes.len();

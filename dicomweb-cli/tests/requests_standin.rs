@@ -7,22 +7,22 @@ mod support;
 
 use std::process::Command;
 
-use support::stand_in::{StandIn, cut_short, multipart, reply};
 use support::{Spec, dicomweb, instance, one_line_error, success_json};
 use test_support::files::names;
+use test_support::standin::{StandIn, cut_short, multipart, respond};
 
 const JSON: (&str, &str) = ("content-type", "application/dicom+json");
 
 #[test]
 fn retries_are_noted_unless_quiet() {
-    let server = StandIn::start(|_, n| {
+    let server = StandIn::start(|n, _| {
         if n % 2 == 0 {
-            reply(503, &[("retry-after", "1")], "busy")
+            respond("503 Service Unavailable", &[("retry-after", "1")], b"busy")
         } else {
-            reply(200, &[JSON], "[]")
+            respond("200 OK", &[JSON], b"[]")
         }
     });
-    let output = dicomweb(&["--url", &server.url, "search", "studies"]);
+    let output = dicomweb(&["--url", &server.origin(), "search", "studies"]);
     assert_eq!(success_json(&output), serde_json::json!([]));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
@@ -31,34 +31,38 @@ fn retries_are_noted_unless_quiet() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 
-    let output = dicomweb(&["--url", &server.url, "--quiet", "search", "studies"]);
+    let output = dicomweb(&["--url", &server.origin(), "--quiet", "search", "studies"]);
     assert_eq!(success_json(&output), serde_json::json!([]));
     assert!(output.stderr.is_empty());
 
     // No retries: the 503 is the answer.
     let line = one_line_error(&dicomweb(&[
         "--url",
-        &server.url,
+        &server.origin(),
         "--retries",
         "0",
         "search",
         "studies",
     ]));
     assert!(line.contains("503"), "{line}");
-    assert_eq!(server.seen().len(), 5);
+    assert_eq!(server.recorded().len(), 5);
 }
 
 #[test]
 fn delete_thumbnail_and_authentication() {
-    let server = StandIn::start(|seen, _| match seen.method.as_str() {
-        "DELETE" => reply(200, &[("warning", "299 stand-in \"Deleted lazily\"")], ""),
-        _ => reply(
-            200,
+    let server = StandIn::start(|_, seen| match seen.method.as_str() {
+        "DELETE" => respond(
+            "200 OK",
+            &[("warning", "299 stand-in \"Deleted lazily\"")],
+            b"",
+        ),
+        _ => respond(
+            "200 OK",
             &[("content-type", "image/jpeg")],
-            &b"\xFF\xD8\xFFjpeg"[..],
+            b"\xFF\xD8\xFFjpeg",
         ),
     });
-    let url = format!("{}/dicom-web", server.url);
+    let url = server.url();
     let output = Command::new(env!("CARGO_BIN_EXE_dicomweb"))
         .args([
             "--url",
@@ -81,7 +85,7 @@ fn delete_thumbnail_and_authentication() {
         String::from_utf8(output.stderr).unwrap(),
         "dicomweb: warning from the server: 299 stand-in \"Deleted lazily\"\n"
     );
-    let seen = &server.seen()[0];
+    let seen = &server.recorded()[0];
     assert_eq!(
         (seen.method.as_str(), seen.target.as_str()),
         ("DELETE", "/dicom-web/studies/1.2.3/series/1.2.3.4")
@@ -110,7 +114,7 @@ fn delete_thumbnail_and_authentication() {
     let summary = success_json(&output);
     assert_eq!(summary["bytes"], 7);
     assert_eq!(std::fs::read(&file).unwrap(), b"\xFF\xD8\xFFjpeg");
-    let seen = &server.seen()[1];
+    let seen = &server.recorded()[1];
     assert_eq!(
         seen.target,
         "/dicom-web/studies/1.2.3/thumbnail?viewport=64,64"
@@ -126,12 +130,14 @@ fn a_download_cut_short_leaves_no_dcm_file() {
     let (content_type, body) = multipart(&[&first, &second]);
     // Everything up to the middle of the second instance.
     let cut = body.len() - second.len() / 2;
-    let server = StandIn::start(move |_, _| cut_short(&content_type, body[..cut].to_vec()));
+    let server = StandIn::start(move |_, _| {
+        cut_short("200 OK", &[("content-type", &content_type)], &body, cut)
+    });
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let output = dicomweb(&[
         "--url",
-        &server.url,
+        &server.origin(),
         "--retries",
         "0",
         "retrieve",

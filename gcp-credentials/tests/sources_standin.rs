@@ -36,8 +36,7 @@ async fn authorized_user_refresh_grant() {
             && form.get("grant_type").map(String::as_str) == Some("refresh_token")
             && form.get("client_id").map(String::as_str) == Some("1234.apps.googleusercontent.com")
             && form.get("client_secret").map(String::as_str) == Some("client-SECRET")
-            && seen.headers.get("x-goog-user-project").map(String::as_str)
-                == Some("billing-project");
+            && seen.header("x-goog-user-project") == Some("billing-project");
         match (ok, form.get("refresh_token").map(String::as_str)) {
             (true, Some("1//refresh-SECRET")) => Reply::token("ya29.user", 3599),
             _ => Reply::oauth_error(400, "invalid_grant", "Bad Request"),
@@ -47,14 +46,14 @@ async fn authorized_user_refresh_grant() {
     let credentials = Credentials::from_json(USER_FILE.as_bytes(), Some("test")).unwrap();
     let shown = format!("{credentials:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let provider = TokenProvider::with_reqwest(credentials, options).unwrap();
     assert_eq!(provider.access_token().await.unwrap().secret(), "ya29.user");
 
     // A revoked refresh token: the endpoint's error and description, no secret.
     let revoked = USER_FILE.replace("1//refresh-SECRET", "1//revoked-SECRET");
     let credentials = Credentials::from_json(revoked.as_bytes(), None).unwrap();
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let err = TokenProvider::with_reqwest(credentials, options)
         .unwrap()
         .access_token()
@@ -73,7 +72,7 @@ async fn token_uri_in_the_file_is_honoured() {
     let server = serve(|_, _| async { Reply::token("from-file-uri", 3600) }).await;
     let text = USER_FILE.replace(
         "\"type\"",
-        &format!("\"token_uri\": \"{}\", \"type\"", server.url("/custom")),
+        &format!("\"token_uri\": \"{}\", \"type\"", server.url_for("/custom")),
     );
     let provider = TokenProvider::with_reqwest(
         Credentials::from_json(text.as_bytes(), None).unwrap(),
@@ -87,9 +86,9 @@ async fn token_uri_in_the_file_is_honoured() {
     assert_eq!(server.last().target, "/custom");
 }
 
-async fn metadata_server() -> common::Server {
+async fn metadata_server() -> test_support::standin::StandIn {
     serve(|seen, _| async move {
-        let flavor = seen.headers.get("metadata-flavor").map(String::as_str) == Some("Google");
+        let flavor = seen.header("metadata-flavor") == Some("Google");
         let mut reply = match (flavor, seen.target.as_str()) {
             (false, _) => Reply::json(403, "Missing Metadata-Flavor header"),
             (true, "/") => Reply::json(200, "computeMetadata/"),

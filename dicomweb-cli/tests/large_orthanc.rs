@@ -1,6 +1,7 @@
 //! Peak memory of `dicomweb store` and `dicomweb retrieve instances` on a large study
 //! (a measurement, not a timed test; run with `cargo test -p dicomweb-cli --release --test
-//! large -- --ignored --nocapture`, size in MiB from `DICOMWEB_LARGE_STUDY_MIB`, 256 by default).
+//! large_orthanc -- --ignored --nocapture`, size in MiB from `DICOMWEB_LARGE_STUDY_MIB`, 256 by
+//! default).
 
 #![allow(clippy::unwrap_used)]
 

@@ -9,15 +9,12 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::response::Response;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gcp_credentials::Credentials;
-use support::stand_in::{Seen, StandIn, reply};
 use support::{Spec, dicomweb, one_line_error, strings, success_json, write_instance};
+use test_support::google::{Expect, verify_grant};
 use test_support::orthanc::Orthanc;
+use test_support::standin::{Action, Recorded, StandIn, respond};
 
 const STORE: &str =
     "projects/test-project/locations/europe-west4/datasets/ds-1/dicomStores/store.1";
@@ -40,14 +37,17 @@ impl Google {
             Credentials::ServiceAccount(key) => key,
             other => panic!("expected a service account key, found {}", other.kind()),
         };
-        let public_key = key.signer.public_key_der();
-        let email = key.client_email.clone();
-        let kid = key.private_key_id.clone().unwrap();
+        let expect = Expect {
+            public_key_der: key.signer.public_key_der(),
+            kid: key.private_key_id.clone().unwrap(),
+            iss: key.client_email.clone(),
+            scope: SCOPE.to_owned(),
+        };
         let issued = Arc::new(Mutex::new(Vec::<String>::new()));
         let tokens = issued.clone();
-        let server = StandIn::start(move |seen, _| {
+        let server = StandIn::start(move |_, seen| {
             if seen.target == "/token" {
-                return match check_assertion(seen, &public_key, &email, &kid) {
+                return match verify_grant(seen, &expect) {
                     Ok(()) => {
                         let mut tokens = tokens.lock().unwrap();
                         let token = format!("ya29.stand-in-{}", tokens.len());
@@ -55,26 +55,35 @@ impl Google {
                         let body = format!(
                             r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#
                         );
-                        reply(200, &[("content-type", "application/json")], body)
+                        respond(
+                            "200 OK",
+                            &[("content-type", "application/json")],
+                            body.as_bytes(),
+                        )
                     }
-                    Err(why) => reply(
-                        400,
+                    Err(why) => respond(
+                        "400 Bad Request",
                         &[("content-type", "application/json")],
                         serde_json::json!({"error": "invalid_grant", "error_description": why})
-                            .to_string(),
+                            .to_string()
+                            .as_bytes(),
                     ),
                 };
             }
             let prefix = format!("/v1/{STORE}/dicomWeb");
             let Some(rest) = seen.target.strip_prefix(&prefix) else {
-                return reply(404, &[], "no such resource");
+                return respond("404 Not Found", &[], b"no such resource");
             };
             let authorized = seen
                 .header("authorization")
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .is_some_and(|t| tokens.lock().unwrap().iter().any(|i| i == t));
             if !authorized {
-                return reply(401, &[], "Request had invalid authentication credentials.");
+                return respond(
+                    "401 Unauthorized",
+                    &[],
+                    b"Request had invalid authentication credentials.",
+                );
             }
             forward(&orthanc, seen, rest)
         });
@@ -82,16 +91,16 @@ impl Google {
     }
 
     fn base_url(&self) -> String {
-        format!("{}/v1", self.server.url)
+        self.server.url_for("/v1")
     }
 
     fn token_uri(&self) -> String {
-        format!("{}/token", self.server.url)
+        self.server.url_for("/token")
     }
 
     fn token_requests(&self) -> usize {
         self.server
-            .seen()
+            .recorded()
             .iter()
             .filter(|s| s.target == "/token")
             .count()
@@ -99,7 +108,7 @@ impl Google {
 }
 
 /// Sends the request on to Orthanc's DICOMweb root and returns its answer.
-fn forward(orthanc: &Orthanc, seen: &Seen, rest: &str) -> Response {
+fn forward(orthanc: &Orthanc, seen: &Recorded, rest: &str) -> Vec<Action> {
     let headers: Vec<(&str, &str)> = ["accept", "content-type"]
         .into_iter()
         .filter_map(|name| seen.header(name).map(|v| (name, v)))
@@ -118,83 +127,8 @@ fn forward(orthanc: &Orthanc, seen: &Seen, rest: &str) -> Response {
         .filter(|(n, _)| n == "content-type" || n == "warning")
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    reply(answer.status, &kept, answer.body)
-}
-
-/// A JWT bearer grant as Google's endpoint checks it.
-fn check_assertion(seen: &Seen, public_key: &[u8], email: &str, kid: &str) -> Result<(), String> {
-    let form: Vec<(String, String)> = String::from_utf8_lossy(&seen.body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .ok_or(format!("no {name}"))
-    };
-    if field("grant_type")? != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
-        return Err("grant_type".into());
-    }
-    let jwt = field("assertion")?;
-    let parts: Vec<&str> = jwt.split('.').collect();
-    let [header, claims, signature] = parts[..] else {
-        return Err("the assertion is not three segments".into());
-    };
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|e| e.to_string())?;
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        public_key,
-    )
-    .verify(format!("{header}.{claims}").as_bytes(), &signature)
-    .map_err(|_| "Invalid JWT Signature.".to_owned())?;
-    let json = |s: &str| -> serde_json::Value {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap()
-    };
-    let header = json(header);
-    if header != serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid}) {
-        return Err(format!("header {header}"));
-    }
-    let claims = json(claims);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let iat = claims["iat"].as_u64().ok_or("no iat")?;
-    if iat.abs_diff(now) > 60 {
-        return Err(format!("iat {iat} is not now ({now})"));
-    }
-    let expected = serde_json::json!({
-        "iss": email,
-        "scope": SCOPE,
-        "aud": "https://oauth2.googleapis.com/token",
-        "iat": iat,
-        "exp": iat + 3600,
-    });
-    if claims != expected {
-        return Err(format!("claims {claims}, expected {expected}"));
-    }
-    Ok(())
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.replace('+', " ").into_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
+    // The stand-in writes its own Content-Length; any reason phrase will do.
+    respond(&format!("{} Forwarded", answer.status), &kept, &answer.body)
 }
 
 #[test]

@@ -5,12 +5,13 @@
 
 mod common;
 
-use common::{Expect, Reply, key_file, serve, verify_grant};
+use common::{Reply, key_file, serve};
 use gcp_credentials::grant::service_account_request;
 use gcp_credentials::{
     CLOUD_HEALTHCARE_SCOPE, Credentials, Error, TokenProvider, TokenProviderOptions,
 };
 use std::sync::Arc;
+use test_support::google::{Expect, verify_grant};
 
 fn service_account() -> Arc<gcp_credentials::ServiceAccountKey> {
     match Credentials::from_file(key_file()).unwrap() {
@@ -45,13 +46,7 @@ fn jwt_equals_google_auth_byte_for_byte() {
     let request = service_account_request(&service_account(), &scopes, iat, None).unwrap();
     // The key file names a token_uri of its own: the request goes there...
     assert_eq!(request.uri(), "http://127.0.0.1:9/token");
-    let seen = common::Seen {
-        method: "POST".into(),
-        target: String::new(),
-        headers: Default::default(),
-        body: request.body().to_vec(),
-    };
-    let form = seen.form();
+    let form = test_support::standin::form(request.body());
     assert_eq!(
         form["grant_type"],
         "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -78,7 +73,7 @@ async fn stand_in_endpoint_verifies_and_issues_tokens() {
     .await;
     let options = TokenProviderOptions::default()
         .with_scopes([CLOUD_HEALTHCARE_SCOPE])
-        .with_token_uri(server.url("/token"));
+        .with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let token = provider.access_token().await.unwrap();
@@ -103,7 +98,7 @@ async fn wrong_scope_is_refused_with_the_endpoint_error() {
         }
     })
     .await;
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let err = provider.access_token().await.unwrap_err();
@@ -129,7 +124,7 @@ async fn a_wrong_public_key_fails_signature_verification() {
         }
     })
     .await;
-    let options = TokenProviderOptions::default().with_token_uri(server.url("/token"));
+    let options = TokenProviderOptions::default().with_token_uri(server.url_for("/token"));
     let provider =
         TokenProvider::with_reqwest(Credentials::from_file(key_file()).unwrap(), options).unwrap();
     let err = provider.access_token().await.unwrap_err().to_string();

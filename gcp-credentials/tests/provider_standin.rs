@@ -37,7 +37,7 @@ async fn a_thousand_callers_without_a_token_cause_one_request() {
         Reply::token(&format!("t{n}"), 3600).delayed(Duration::from_millis(200))
     })
     .await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     let tokens = thousand_callers(&provider).await;
     assert!(tokens.iter().all(|t| t == "t0"));
     assert_eq!(server.hits(), 1);
@@ -55,7 +55,7 @@ async fn a_thousand_callers_while_a_refresh_is_due_cause_one_request() {
         }))
     })
     .await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     assert_eq!(provider.access_token().await.unwrap().secret(), "t0");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     // Refresh due, 1.9 s left: everyone gets the cached token at once, one refresh runs.
@@ -77,7 +77,7 @@ async fn a_thousand_callers_in_the_last_moments_wait_for_one_request() {
         }))
     })
     .await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     assert_eq!(provider.access_token().await.unwrap().secret(), "t0");
     tokio::time::sleep(Duration::from_millis(1600)).await;
     let tokens = thousand_callers(&provider).await;
@@ -90,7 +90,7 @@ async fn a_slow_endpoint_times_out() {
     let server =
         serve(|_, _| async { Reply::token("late", 3600).delayed(Duration::from_secs(5)) }).await;
     let provider = provider(
-        server.url("/token"),
+        server.url_for("/token"),
         TokenProviderOptions::default().with_request_timeout(Duration::from_millis(200)),
     );
     let started = Instant::now();
@@ -104,7 +104,7 @@ async fn a_slow_endpoint_times_out() {
         err.to_string(),
         format!(
             "token request to {} timed out after 200ms",
-            server.url("/token")
+            server.url_for("/token")
         )
     );
     common::assert_no_secret(&err);
@@ -143,7 +143,7 @@ async fn failures_back_off_and_recover() {
         },
         ..TokenProviderOptions::default()
     };
-    let provider = provider(server.url("/token"), options);
+    let provider = provider(server.url_for("/token"), options);
     let first = provider.access_token().await.unwrap_err();
     assert!(
         matches!(&first, Error::OAuth { status: 503, error, .. } if error == "temporarily_unavailable")
@@ -164,7 +164,7 @@ async fn failures_back_off_and_recover() {
 #[tokio::test]
 async fn garbage_replies_are_clear_errors() {
     let server = serve(|_, _| async { Reply::json(200, "<html>captive portal</html>") }).await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     let err = provider.access_token().await.unwrap_err().to_string();
     assert!(
         err.contains("HTTP 200") && err.contains("not JSON"),
@@ -187,7 +187,7 @@ async fn static_tokens_need_no_endpoint() {
 #[tokio::test]
 async fn tokens_expired_on_arrival_are_an_error_not_a_loop() {
     let server = serve(|_, _| async { Reply::token("instant", 0) }).await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     let err = provider.access_token().await.unwrap_err().to_string();
     assert!(err.contains("already expired on arrival"), "{err}");
     assert_eq!(server.hits(), 1);
@@ -196,7 +196,7 @@ async fn tokens_expired_on_arrival_are_an_error_not_a_loop() {
 #[tokio::test]
 async fn huge_replies_are_refused() {
     let server = serve(|_, _| async { Reply::json(200, "x".repeat(2 << 20)) }).await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     let err = provider.access_token().await.unwrap_err().to_string();
     assert!(err.contains("at most 1048576 bytes"), "{err}");
 }
@@ -204,7 +204,7 @@ async fn huge_replies_are_refused() {
 #[tokio::test]
 async fn invalidation_after_a_401_fetches_a_new_token_once() {
     let server = serve(|_, n| async move { Reply::token(&format!("t{n}"), 3600) }).await;
-    let provider = provider(server.url("/token"), TokenProviderOptions::default());
+    let provider = provider(server.url_for("/token"), TokenProviderOptions::default());
     let refused = provider.access_token().await.unwrap();
     assert_eq!(refused.secret(), "t0");
     provider.invalidate_token(&refused);
