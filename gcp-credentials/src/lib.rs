@@ -33,6 +33,13 @@
 //! ([`AccessToken`], [`RefreshToken`], [`ClientSecret`], [`PrivateKeyPem`]) never print, and
 //! no [`Error`] carries one.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod adc;
 pub mod credentials;
 mod error;
