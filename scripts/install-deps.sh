@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need and a fresh Debian machine lacks:
-# Orthanc with its DICOMweb plugin (integration tests, golden files) and dcmtk (golden files).
+# Orthanc with its DICOMweb plugin (integration tests, golden files), dcmtk (golden files) and jq
+# (scripts/check-msrv.sh reads cargo metadata with it).
 set -euo pipefail
 
 need=()
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc)
 [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
 command -v dcm2json >/dev/null 2>&1 || need+=(dcmtk)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 
 if [ ${#need[@]} -eq 0 ]; then
-    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk"
+    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk, jq"
     exit 0
 fi
 

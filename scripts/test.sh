@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's one test command (the README's and CI's): formatting, lints, docs, the sans-IO
-# dependency check, and every test. Installs what the tests need on a fresh Debian machine.
+# The project's one test command (the README's and CI's): formatting, lints, docs as docs.rs
+# builds them, the sans-IO dependency check, the rust-version check, every test, and packaging
+# of the published crates. Installs what the tests need on a fresh Debian machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,14 +20,44 @@ cargo fmt --all -- --check
 step "dicomweb-core stays sans-IO (no tokio, hyper or reqwest in its tree)"
 bash scripts/check-core-deps.sh
 
+step "rust-version covers every dependency of the published crates"
+bash scripts/check-msrv.sh
+
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-step "cargo doc"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
+step "cargo doc, as docs.rs builds it (all features, --cfg docsrs: feature badges)"
+# docs.rs uses nightly rustdoc; RUSTC_BOOTSTRAP lets this stable one accept `feature(doc_cfg)`,
+# which the crate roots turn on under `cfg(docsrs)` only. Plain `cargo doc` (no docsrs) builds the
+# same pages without the badges.
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" \
+    cargo doc --workspace --no-deps --all-features --locked
+for page in dicomweb_core/part10/index.html:part10 \
+    dicomweb_client/struct.ReqwestTransport.html:reqwest dicomweb_client/jobs/index.html:jobs \
+    gcp_credentials/transport/struct.ReqwestClient.html:reqwest \
+    orthanc_jobs/store/struct.SqliteStore.html:sqlite orthanc_jobs/http/index.html:axum; do
+    grep -q "Available on <strong>crate feature <code>${page#*:}</code>" "target/doc/${page%:*}" || {
+        echo "target/doc/${page%:*} lacks the badge for crate feature ${page#*:}" >&2
+        exit 1
+    }
+done
+echo "feature badges present"
 
 step "cargo test"
 cargo test --workspace --all-features --locked
+
+step "cargo package: the published crates, each built on its own from its .crate"
+# Every member not marked `publish = false`, packaged together (crates that depend on each other
+# before any is on crates.io find each other through cargo's local overlay registry) and each
+# built from its .crate. Debug info adds nothing to those builds but disk. CI packages a clean
+# clone; a local run may package uncommitted work.
+mapfile -t published < <(cargo metadata --no-deps --format-version 1 --locked |
+    jq -r '.packages[] | select(.publish == null) | .name')
+dirty=()
+[ "${CI:-}" = true ] || dirty=(--allow-dirty)
+started=$SECONDS
+CARGO_PROFILE_DEV_DEBUG=false cargo package --locked "${dirty[@]}" "${published[@]/#/--package=}"
+echo "packaged ${published[*]} in $((SECONDS - started)) s"
 
 step "disk used by target/"
 du -sh target 2>/dev/null || true

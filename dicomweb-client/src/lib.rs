@@ -61,6 +61,13 @@
 //! No protocol logic: DICOMweb requests are built and responses parsed by
 //! [`dicomweb_core`]. Requests are not cached, and redirects are the transport's business.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod body;
 mod builder;

@@ -30,6 +30,13 @@
 //! argument, bytes enter as slices or [`bytes::Bytes`]. A CI check keeps tokio, hyper and reqwest out
 //! of this crate's dependency tree.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod dataset;
 pub mod dictionary;
 mod error;

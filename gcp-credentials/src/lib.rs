@@ -44,6 +44,13 @@
 //! ([`AccessToken`], [`RefreshToken`], [`ClientSecret`], [`PrivateKeyPem`], [`Password`]) never
 //! print, and no [`Error`] carries one.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile and run as doc tests.
+#[cfg(all(doctest, feature = "reqwest"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(feature = "tokens")]
 pub mod adc;
 #[cfg(feature = "tokens")]

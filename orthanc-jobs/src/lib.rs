@@ -61,6 +61,13 @@
 //! reaches a step through its cancellation token, and a step that never looks at it runs to
 //! its end before the job is marked canceled.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod clock;
 mod engine;
 mod error;
