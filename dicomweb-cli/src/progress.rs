@@ -136,7 +136,7 @@ pub fn human_delay(delay: Duration) -> String {
     let millis = delay.as_millis();
     if millis < 1000 {
         format!("{millis}ms")
-    } else if millis % 1000 == 0 {
+    } else if millis.is_multiple_of(1000) {
         format!("{}s", millis / 1000)
     } else {
         format!("{:.1}s", delay.as_secs_f64())

@@ -159,11 +159,11 @@ impl Client {
                 }
             }
             let mut sent_token = None;
-            if !request.headers().contains_key(AUTHORIZATION) {
-                if let Some((value, token)) = self.authorization().await? {
-                    request.headers_mut().insert(AUTHORIZATION, value);
-                    sent_token = token;
-                }
+            if !request.headers().contains_key(AUTHORIZATION)
+                && let Some((value, token)) = self.authorization().await?
+            {
+                request.headers_mut().insert(AUTHORIZATION, value);
+                sent_token = token;
             }
             state.provider_token = sent_token.is_some();
             let deadline = inner

@@ -128,14 +128,13 @@ pub fn next_step(
     now: SystemTime,
     jitter: f64,
 ) -> NextStep {
-    if let AttemptOutcome::Response { status, .. } = outcome {
-        if status == StatusCode::UNAUTHORIZED
-            && state.provider_token
-            && state.replayable
-            && !state.token_refreshed
-        {
-            return NextStep::RefreshToken;
-        }
+    if let AttemptOutcome::Response { status, .. } = outcome
+        && status == StatusCode::UNAUTHORIZED
+        && state.provider_token
+        && state.replayable
+        && !state.token_refreshed
+    {
+        return NextStep::RefreshToken;
     }
     if !state.replayable || state.retries >= policy.max_retries() {
         return NextStep::Finish;

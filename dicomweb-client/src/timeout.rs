@@ -101,11 +101,10 @@ where
             result = &mut head => return result,
             () = tokio::time::sleep_until(wake) => {
                 let now = Instant::now();
-                if let Some((at, total)) = deadline {
-                    if now >= at {
+                if let Some((at, total)) = deadline
+                    && now >= at {
                         return Err(total_timeout(total));
                     }
-                }
                 if idle.is_some_and(|idle| now >= activity.last() + idle) {
                     let idle = idle.unwrap_or_default();
                     return Err(TransportError::timeout(format!(
@@ -196,11 +195,11 @@ impl Stream for GuardedBody {
                 }
                 let now = Instant::now();
                 // A body that never pauses never lets the timer be polled: check the clock.
-                if let Some((timer, total)) = &this.deadline {
-                    if now >= timer.deadline() {
-                        let total = *total;
-                        return this.fail(total_timeout(total));
-                    }
+                if let Some((timer, total)) = &this.deadline
+                    && now >= timer.deadline()
+                {
+                    let total = *total;
+                    return this.fail(total_timeout(total));
                 }
                 if let (Some(timer), Some(idle)) = (this.idle_timer.as_mut(), this.idle) {
                     timer.as_mut().reset(now + idle);
@@ -224,11 +223,11 @@ impl Stream for GuardedBody {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                if let Some((timer, total)) = this.deadline.as_mut() {
-                    if timer.as_mut().poll(cx).is_ready() {
-                        let total = *total;
-                        return this.fail(total_timeout(total));
-                    }
+                if let Some((timer, total)) = this.deadline.as_mut()
+                    && timer.as_mut().poll(cx).is_ready()
+                {
+                    let total = *total;
+                    return this.fail(total_timeout(total));
                 }
                 let idle_fired = match this.idle_timer.as_mut() {
                     Some(timer) => timer.as_mut().poll(cx).is_ready(),

@@ -46,11 +46,11 @@ fn normalise_element(element: &Json) -> Json {
     let vr = element["vr"].as_str().expect("vr").to_owned();
     let mut out = Map::new();
     out.insert("vr".into(), Json::String(vr.clone()));
-    if let Some(Json::Array(values)) = element.get("Value") {
-        if !values.is_empty() {
-            let values = values.iter().map(|v| normalise_value(&vr, v)).collect();
-            out.insert("Value".into(), Json::Array(values));
-        }
+    if let Some(Json::Array(values)) = element.get("Value")
+        && !values.is_empty()
+    {
+        let values = values.iter().map(|v| normalise_value(&vr, v)).collect();
+        out.insert("Value".into(), Json::Array(values));
     }
     if let Some(inline) = element.get("InlineBinary") {
         let text = match inline {

@@ -226,10 +226,10 @@ impl Orthanc {
                     self.log()
                 ));
             }
-            if let Ok(response) = self.request("GET", "/system", &[], b"") {
-                if response.status == 200 {
-                    return Ok(());
-                }
+            if let Ok(response) = self.request("GET", "/system", &[], b"")
+                && response.status == 200
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return fail(format!(

@@ -104,10 +104,10 @@ async fn present_at(client: &Client, wanted: &[Uid]) -> Result<HashSet<String>, 
             Err(error) => return Err(error),
         };
         for data_set in &found {
-            if let Some(uid) = data_set.string(SOP_INSTANCE_UID) {
-                if uids.iter().any(|u| u.as_str() == uid) {
-                    present.insert(uid.to_owned());
-                }
+            if let Some(uid) = data_set.string(SOP_INSTANCE_UID)
+                && uids.iter().any(|u| u.as_str() == uid)
+            {
+                present.insert(uid.to_owned());
             }
         }
     }

@@ -300,15 +300,15 @@ impl Scanner<'_> {
         if header.tag == 0x0008_0005 {
             self.charsets.push((self.pos, header.length as usize));
         }
-        if let Some(size) = header.vr.and_then(fixed_size) {
-            if header.length as usize % size != 0 {
-                // dicom-rs reads whole values only and would lose its place in the stream.
-                return Err(self.error(format!(
-                    "a {} value of {} bytes is not a whole number of {size}-byte values",
-                    header.vr.map_or("", Vr::as_str),
-                    header.length
-                )));
-            }
+        if let Some(size) = header.vr.and_then(fixed_size)
+            && !(header.length as usize).is_multiple_of(size)
+        {
+            // dicom-rs reads whole values only and would lose its place in the stream.
+            return Err(self.error(format!(
+                "a {} value of {} bytes is not a whole number of {size}-byte values",
+                header.vr.map_or("", Vr::as_str),
+                header.length
+            )));
         }
         self.skip(header.length, limit)
     }

@@ -256,7 +256,7 @@ fn binary_numbers(vr: Vr, values: &[&Number]) -> Option<PrimitiveValue> {
 
 fn binary(vr: Vr, bytes: &[u8]) -> Option<PrimitiveValue> {
     fn chunks<const N: usize, T>(bytes: &[u8], f: fn([u8; N]) -> T) -> Option<C<T>> {
-        if bytes.len() % N != 0 {
+        if !bytes.len().is_multiple_of(N) {
             return None;
         }
         Some(
@@ -300,7 +300,7 @@ pub(super) fn parse_encapsulated(bytes: &[u8]) -> Option<PixelFragmentSequence<V
         return None;
     }
     let table = items.remove(0);
-    if table.len() % 4 != 0 {
+    if !table.len().is_multiple_of(4) {
         return None;
     }
     let offsets: C<u32> = table

@@ -148,11 +148,12 @@ pub(super) fn resolve(
     for item in pending {
         let group = item.written.group();
         let low = item.written.element() & 0x00FF;
-        if let Some((g, c, block)) = last {
-            if g == group && c == item.creator {
-                placed.push((item, Tag::new(group, (u16::from(block) << 8) | low)));
-                continue;
-            }
+        if let Some((g, c, block)) = last
+            && g == group
+            && c == item.creator
+        {
+            placed.push((item, Tag::new(group, (u16::from(block) << 8) | low)));
+            continue;
         }
         let wanted = name(item.creator);
         let block = match lowest.get(&(group, wanted)).copied() {

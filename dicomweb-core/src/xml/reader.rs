@@ -501,10 +501,9 @@ impl<'a, 'o> Parser<'a, 'o> {
         if let Some(digits) = raw
             .strip_prefix(b" number=\"")
             .and_then(|rest| rest.strip_suffix(b"\""))
+            && let Some(n) = small_decimal(digits).filter(|n| (1..=self.max_number).contains(n))
         {
-            if let Some(n) = small_decimal(digits).filter(|n| (1..=self.max_number).contains(n)) {
-                return Ok(n);
-            }
+            return Ok(n);
         }
         for attr in attributes(e) {
             let (key, value) = attr.map_err(|m| self.fail(m))?;

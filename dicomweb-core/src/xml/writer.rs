@@ -67,12 +67,12 @@ fn attribute(tag: Tag, element: &Element, creators: &Creators<'_>, out: &mut Vec
         out.extend_from_slice(b" privateCreator=\"");
         escape_into(out, creator, true);
         out.push(b'"');
-    } else if !tag.is_private() {
-        if let Some(keyword) = dictionary::keyword(tag) {
-            out.extend_from_slice(b" keyword=\"");
-            out.extend_from_slice(keyword.as_bytes());
-            out.push(b'"');
-        }
+    } else if !tag.is_private()
+        && let Some(keyword) = dictionary::keyword(tag)
+    {
+        out.extend_from_slice(b" keyword=\"");
+        out.extend_from_slice(keyword.as_bytes());
+        out.push(b'"');
     }
     if element.value.multiplicity() == 0 {
         out.extend_from_slice(b"/>\n");
