@@ -59,7 +59,9 @@
 //! # What it does not do
 //!
 //! No protocol logic: DICOMweb requests are built and responses parsed by
-//! [`dicomweb_core`]. Requests are not cached, and redirects are the transport's business.
+//! [`dicomweb_core`]. Requests are not cached, and redirects are the transport's business (the
+//! reqwest transport follows them only within the request's origin, so no body or credential
+//! is re-sent to another server).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

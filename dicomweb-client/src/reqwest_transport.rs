@@ -101,6 +101,7 @@ impl ReqwestTransportBuilder {
         };
         let mut builder = reqwest::Client::builder()
             .user_agent(self.user_agent)
+            .redirect(same_origin_redirects())
             .pool_idle_timeout(Duration::from_secs(60));
         if let Some(timeout) = self.connect_timeout {
             builder = builder.connect_timeout(timeout);
@@ -141,6 +142,26 @@ impl ReqwestTransportBuilder {
             connect_timeout: self.connect_timeout,
         })
     }
+}
+
+/// Redirects are followed within the first request's origin (scheme, host and port), at most 10;
+/// a redirect elsewhere is not followed and its 3xx response is the answer. A request body
+/// (a token grant's client secret, refresh token or signed assertion, which a 307 or 308 would
+/// re-send) and credentials never travel to another server.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 10 {
+            attempt.error("expected at most 10 redirects, found more")
+        } else if same_origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// reqwest is built without a default crypto provider: use ring unless the application

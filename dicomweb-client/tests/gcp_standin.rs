@@ -302,3 +302,42 @@ async fn the_adapter_sends_the_request_and_limits_the_reply() {
     let err = http.send(request).await.unwrap_err();
     assert!(err.to_string().contains("1048576"), "{err}");
 }
+
+/// A token endpoint answering with a redirect to another server: the grant (which carries the
+/// signed assertion or refresh token) is not re-sent there, and no token comes of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_grant_is_never_redirected_to_another_origin() {
+    let elsewhere = serve(|_, _| {
+        vec![Action::Write(reply(
+            "200 OK",
+            &[("content-type", "application/json")],
+            br#"{"access_token":"ya29.stolen","expires_in":3599,"token_type":"Bearer"}"#,
+        ))]
+    })
+    .await;
+    let target = format!("http://{}/token", elsewhere.addr);
+    let server = serve(move |_, request| {
+        if request.target == "/token" {
+            return vec![Action::Write(reply(
+                "307 Temporary Redirect",
+                &[("location", target.as_str())],
+                b"",
+            ))];
+        }
+        vec![Action::Write(reply("200 OK", &[], b"[]"))]
+    })
+    .await;
+    let credentials = service_account(&format!("http://{}/token", server.addr));
+    let client = Client::builder(server.url())
+        .gcp_credentials(credentials, TokenProviderOptions::default())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let request = http::Request::get(format!("{}/studies", client.base_url()))
+        .body(RequestBody::empty())
+        .unwrap();
+    assert!(client.execute(request).await.is_err());
+    assert_eq!(elsewhere.hits(), 0, "the grant followed the redirect");
+    assert!(server.recorded().iter().any(|r| r.target == "/token"));
+    assert!(!server.recorded().iter().any(|r| r.target == "/studies"));
+}
