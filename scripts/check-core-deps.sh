@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 found() {
     local pattern=$1
     shift
-    cargo tree "$@" -e normal,build --prefix none --locked |
-        grep -E "^(${pattern})( |$)" | sort -u || true
+    local tree
+    # A failing `cargo tree` (a renamed feature, a stale lock) stops the script here instead of
+    # reading as an empty, clean tree.
+    tree=$(cargo tree "$@" -e normal,build --prefix none --locked) || return 1
+    printf '%s\n' "$tree" | grep -E "^(${pattern})( |$)" | sort -u || true
 }
 
 tree=$(cargo tree -p dicomweb-core --all-features -e normal,build --prefix none --locked)

@@ -51,8 +51,14 @@ step "cargo package: the published crates, each built on its own from its .crate
 # before any is on crates.io find each other through cargo's local overlay registry) and each
 # built from its .crate. Debug info adds nothing to those builds but disk. CI packages a clean
 # clone; a local run may package uncommitted work.
-mapfile -t published < <(cargo metadata --no-deps --format-version 1 --locked |
+# (A command substitution, not `< <(…)`: `set -e` sees it fail.)
+names=$(cargo metadata --no-deps --format-version 1 --locked |
     jq -r '.packages[] | select(.publish == null) | .name')
+mapfile -t published <<<"$names"
+if [ -z "$names" ] || [ ${#published[@]} -eq 0 ]; then
+    echo "expected the published crates from cargo metadata, found none" >&2
+    exit 1
+fi
 dirty=()
 [ "${CI:-}" = true ] || dirty=(--allow-dirty)
 started=$SECONDS
