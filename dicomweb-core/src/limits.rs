@@ -14,14 +14,16 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 64 levels of nesting, 16 million elements and 1 GiB inflated: far beyond any real data
+    /// 64 levels of nesting, 16 million elements and 256 MiB inflated: far beyond any real data
     /// set (a 2,000-instance CT series' metadata holds about 300,000 elements; deflate is used
-    /// for reports and other objects without large pixel data).
+    /// for reports and other objects without large pixel data). The inflated bytes are held
+    /// while the data set is read, so the bound is also one on memory; raise it with
+    /// [`Limits::with_max_inflated_bytes`] for larger deflated objects.
     fn default() -> Limits {
         Limits {
             max_depth: 64,
             max_elements: 16_000_000,
-            max_inflated_bytes: 1 << 30,
+            max_inflated_bytes: 256 << 20,
         }
     }
 }

@@ -42,6 +42,11 @@ pub(super) fn inflate(body: &[u8], limits: &Limits) -> Result<Option<Inflated>, 
     if !meta.transfer_syntax_uid.as_deref().is_some_and(is_deflated) {
         return Ok(None);
     }
+    let transfer_syntax = meta
+        .transfer_syntax_uid
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches(['\0', ' ']);
     let data_set_offset = meta.data_set_offset;
     let Some(deflated) = body.get(data_set_offset..) else {
         return Ok(None);
@@ -53,7 +58,7 @@ pub(super) fn inflate(body: &[u8], limits: &Limits) -> Result<Option<Inflated>, 
     decoder.read_to_end(&mut bytes).map_err(|e| Error::Part10 {
         message: format!(
             "expected a raw deflate stream (RFC 1951) after the file meta group, as transfer \
-             syntax {DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN} requires; inflating failed after \
+             syntax {transfer_syntax} requires; inflating failed after \
              {} bytes: {e}",
             bytes.len() - data_set_offset
         ),
