@@ -55,7 +55,7 @@ was_running=false
 if service_running; then was_running=true; fi
 
 "${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 remove_policy
 if $was_running; then
     echo "the orthanc service was running before and was left alone: restart it to load new plugins"

@@ -40,12 +40,15 @@ pub struct ClientBuilder {
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
+        let mut debug = f.debug_struct("ClientBuilder");
+        debug
             .field("base_url", &self.base_url)
             .field("auth", &self.auth)
             .field("retry", &self.retry)
-            .field("timeouts", &self.timeouts)
-            .finish_non_exhaustive()
+            .field("timeouts", &self.timeouts);
+        #[cfg(feature = "gcp")]
+        debug.field("gcp_credentials", &self.gcp.is_some());
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -153,7 +156,9 @@ impl ClientBuilder {
     /// certificate, root certificates and connect timeout set here apply to the token endpoint
     /// too, and each token request keeps `options.request_timeout`. The provider is made at
     /// the first [`build`](Self::build), over that client's transport, and shared by every
-    /// client later built from this builder or its clones (one token cache). Feature `gcp`.
+    /// client later built from this builder or its clones (one token cache); a transport or TLS
+    /// setting changed after that first build does not move it (call this again to start a
+    /// new provider). Feature `gcp`.
     #[cfg(feature = "gcp")]
     pub fn gcp_credentials(
         mut self,

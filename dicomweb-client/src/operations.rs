@@ -33,7 +33,7 @@ impl Client {
     ///     .search_for_studies(Search::studies().matching("PatientID", "P-001")?.limit(10))
     ///     .await?;
     /// for study in &found.data_sets {
-    ///     println!("{:?}", study.string(dicomweb_core::Tag(0x0020_000D)));
+    ///     println!("{:?}", study.string(dicomweb_core::tags::STUDY_INSTANCE_UID));
     /// }
     /// # Ok(())
     /// # }

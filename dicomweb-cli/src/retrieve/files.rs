@@ -1,4 +1,4 @@
-//! Responses saved part by part: frames, bulk data, and the shared helpers (file names
+//! Responses saved part by part: frames, bulk data, and the shared helpers (file names,
 //! `--media-type`); extensions come from the core (`PartHeaders::file_extension`).
 
 use std::path::{Path, PathBuf};
