@@ -11,11 +11,13 @@
 mod connect;
 mod convert;
 mod delete;
+mod endpoint;
 mod jobs;
 mod output;
 mod progress;
 mod retrieve;
 mod search;
+mod selection;
 mod store;
 mod target;
 mod transfer;
