@@ -115,15 +115,14 @@ impl Options {
             None => None,
         };
         let options = self.clone();
-        Ok(Arc::new(move |endpoint: &str| match Endpoint::parse(endpoint) {
-            Endpoint::Url(url) => for_urls.clone().base_url(url).build(),
-            Endpoint::Name(name) => {
-                let server = endpoint::lookup(name, config.as_ref())?;
-                let builder = ClientBuilder::from_server(server)?;
-                options
-                    .limits(builder)
-                    .progress(progress.clone())
-                    .build()
+        Ok(Arc::new(move |endpoint: &str| {
+            match Endpoint::parse(endpoint) {
+                Endpoint::Url(url) => for_urls.clone().base_url(url).build(),
+                Endpoint::Name(name) => {
+                    let server = endpoint::lookup(name, config.as_ref())?;
+                    let builder = ClientBuilder::from_server(server)?;
+                    options.limits(builder).progress(progress.clone()).build()
+                }
             }
         }))
     }

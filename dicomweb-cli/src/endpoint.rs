@@ -93,6 +93,9 @@ mod tests {
         assert!(error.contains("/etc/orthanc/orthanc.json"), "{error}");
         assert!(error.contains("known: src"), "{error}");
         let error = lookup("cloud", None).unwrap_err().to_string();
-        assert!(error.contains("\"cloud\"") && error.contains("--config"), "{error}");
+        assert!(
+            error.contains("\"cloud\"") && error.contains("--config"),
+            "{error}"
+        );
     }
 }

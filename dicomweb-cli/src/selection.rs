@@ -33,7 +33,12 @@ pub struct Args {
     all: bool,
     /// With --all, copy only the series that match: KEY=VALUE as in `dicomweb search`, e.g.
     /// Modality=CT or StudyDate=20250101- (repeatable).
-    #[arg(short = 'm', long = "match", value_name = "KEY=VALUE", requires = "all")]
+    #[arg(
+        short = 'm',
+        long = "match",
+        value_name = "KEY=VALUE",
+        requires = "all"
+    )]
     matches: Vec<String>,
 }
 
@@ -219,7 +224,10 @@ mod tests {
         ]);
         assert_eq!(
             merged,
-            vec![series("1.2", &["1.2.1", "1.2.2"]), series("1.3", &["1.3.1"])]
+            vec![
+                series("1.2", &["1.2.1", "1.2.2"]),
+                series("1.3", &["1.3.1"])
+            ]
         );
     }
 }
