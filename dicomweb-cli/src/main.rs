@@ -52,7 +52,8 @@ enum Command {
     Store(store::Args),
     /// Delete a study, series or instance.
     Delete(delete::Args),
-    /// Copy studies from one DICOMweb server to another as persistent jobs.
+    /// Copy studies, series or instances between DICOMweb endpoints (URLs, or names in
+    /// --config) as persistent jobs.
     Transfer(transfer::Args),
     /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
     Jobs(jobs::Args),

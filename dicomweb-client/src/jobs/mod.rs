@@ -130,7 +130,8 @@ fn check_no_credentials(url: &str) -> Result<(), Error> {
         return Err(Error::Config {
             message: format!(
                 "a job's server URL is saved to disk, so it must not carry credentials; \
-                 give them separately (e.g. --user/--password), not in {}",
+                 give them separately (e.g. --user/--password, or a named entry of a \
+                 configuration file), not in {}",
                 url.split_once('@').map_or("the URL", |(_, host)| host)
             ),
         });
