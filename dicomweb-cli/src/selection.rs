@@ -17,7 +17,13 @@ use crate::search::{DEFAULT_PAGE_SIZE, MAX_RESULTS, parse_match};
 
 /// The selection options of `dicomweb transfer`.
 #[derive(Debug, clap::Args)]
-#[group(id = "what", required = true, multiple = true)]
+#[group(skip)]
+#[command(group(
+    clap::ArgGroup::new("what")
+        .required(true)
+        .multiple(true)
+        .args(["studies", "series", "instances", "all"])
+))]
 pub struct Args {
     /// A study to copy (repeatable); with --series or --instance, the study they are in.
     #[arg(long = "study", value_name = "UID")]
