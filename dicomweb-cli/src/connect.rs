@@ -6,6 +6,9 @@
 //! Authentication comes from at most one of `--token`, `--user`/`--password`,
 //! `--gcp-credentials` and `--gcp-adc`; a `--gcp-store` without any of them uses Application
 //! Default Credentials. Contradictory options are refused before anything is sent.
+//!
+//! `transfer` and `jobs` talk to endpoints instead (see [`crate::endpoint`]): each a URL, which
+//! gets these options' authentication, or a name in `--config`, which gets its entry's own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use gcp_credentials::{
 };
 
 use crate::Failure;
+use crate::endpoint::{self, Endpoint};
 
 /// The environment variable that gives the DICOMweb root when no other server option does.
 pub const URL_VARIABLE: &str = "DICOMWEB_URL";
@@ -34,8 +38,9 @@ pub struct Options {
     /// The DICOMweb root, e.g. http://127.0.0.1:8042/dicom-web (default: $DICOMWEB_URL).
     #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["config", "server", "gcp_store"])]
     pub url: Option<String>,
-    /// An Orthanc configuration file whose DicomWeb.Servers names the server (with --server).
-    #[arg(long, global = true, value_name = "FILE", requires = "server")]
+    /// An Orthanc configuration file: its DicomWeb.Servers and GoogleCloudPlatform.Accounts
+    /// name the server (--server) or transfer endpoints (--from, --to).
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The server's name in --config's DicomWeb.Servers.
     #[arg(
@@ -97,16 +102,43 @@ impl Options {
         Ok(self.settings(builder, progress).await?.build()?)
     }
 
-    /// Builds clients for any server URL with these options' authentication, headers,
-    /// timeouts and retries (for `transfer` and `jobs`, which talk to servers named in jobs).
-    /// The server options (`--url`, `--server`, `--gcp-store`) are not used.
+    /// Builds clients for the endpoints of `transfer` and `jobs` (see [`crate::endpoint`]): a
+    /// URL with these options' authentication and headers, a name from `--config` with its
+    /// entry's own; both with these options' timeouts and retries. The server options
+    /// (`--url`, `--server`, `--gcp-store`) are not used.
     pub async fn connector(&self, progress: Arc<dyn ProgressObserver>) -> Result<Connect, Failure> {
-        let template = self
-            .settings(Client::builder("http://unused.invalid/"), progress)
+        let for_urls = self
+            .settings(Client::builder("http://unused.invalid/"), progress.clone())
             .await?;
-        Ok(Arc::new(move |url: &str| {
-            template.clone().base_url(url).build()
+        let config = match &self.config {
+            Some(path) => Some((path.clone(), ServerRegistry::load(path)?)),
+            None => None,
+        };
+        let options = self.clone();
+        Ok(Arc::new(move |endpoint: &str| {
+            match Endpoint::parse(endpoint) {
+                Endpoint::Url(url) => for_urls.clone().base_url(url).build(),
+                Endpoint::Name(name) => {
+                    let server = endpoint::lookup(name, config.as_ref())?;
+                    let builder = ClientBuilder::from_server(server)?;
+                    options.limits(builder).progress(progress.clone()).build()
+                }
+            }
         }))
+    }
+
+    /// The timeouts and retries the options ask for, on top of `builder`.
+    fn limits(&self, builder: ClientBuilder) -> ClientBuilder {
+        let mut builder = builder;
+        if let Some(timeout) = self.timeout {
+            builder = builder
+                .connect_timeout(Some(timeout))
+                .idle_timeout(Some(timeout));
+        }
+        if let Some(retries) = self.retries {
+            builder = builder.max_retries(retries);
+        }
+        builder
     }
 
     /// Authentication, headers, timeouts, retries and progress on top of `builder`.
@@ -126,14 +158,7 @@ impl Options {
             };
             builder = builder.try_header(name, value)?;
         }
-        if let Some(timeout) = self.timeout {
-            builder = builder
-                .connect_timeout(Some(timeout))
-                .idle_timeout(Some(timeout));
-        }
-        if let Some(retries) = self.retries {
-            builder = builder.max_retries(retries);
-        }
+        let builder = self.limits(builder);
         let builder = self.auth(builder).await?;
         Ok(builder.progress(progress))
     }
@@ -143,6 +168,13 @@ impl Options {
         if let (Some(config), Some(name)) = (&self.config, &self.server) {
             let registry = ServerRegistry::load(config)?;
             return Ok(ClientBuilder::from_server(registry.require(name)?)?);
+        }
+        if self.config.is_some() {
+            return Err(Failure(
+                "--config FILE needs --server NAME to name the server (transfer and jobs take \
+                 the names in --from and --to instead)"
+                    .to_owned(),
+            ));
         }
         if self.gcp_base_url.is_some() && self.gcp_store.is_none() {
             return Err(Failure(

@@ -11,11 +11,13 @@
 mod connect;
 mod convert;
 mod delete;
+mod endpoint;
 mod jobs;
 mod output;
 mod progress;
 mod retrieve;
 mod search;
+mod selection;
 mod store;
 mod target;
 mod transfer;
@@ -50,7 +52,8 @@ enum Command {
     Store(store::Args),
     /// Delete a study, series or instance.
     Delete(delete::Args),
-    /// Copy studies from one DICOMweb server to another as persistent jobs.
+    /// Copy studies, series or instances between DICOMweb endpoints (URLs, or names in
+    /// --config) as persistent jobs.
     Transfer(transfer::Args),
     /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
     Jobs(jobs::Args),

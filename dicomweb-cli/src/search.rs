@@ -139,7 +139,7 @@ pub async fn run(args: &Args, client: &Client) -> Result<(), Failure> {
 
 /// `KEY=VALUE`, the key normalised by [`attribute`]; the value may be empty (universal
 /// matching: the attribute is returned, whatever its value).
-fn parse_match(text: &str) -> Result<(String, &str), Failure> {
+pub(crate) fn parse_match(text: &str) -> Result<(String, &str), Failure> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => Ok((attribute(key.trim()), value)),
         _ => Err(Failure(format!(

@@ -1,37 +1,30 @@
-//! `dicomweb transfer`: copies studies from one DICOMweb server to another as persistent jobs,
-//! one per study (see `dicomweb_client::jobs::TransferJob`). Killed midway, `dicomweb jobs run`
-//! with the same `--state` finishes what is left, never sending a finished batch again.
+//! `dicomweb transfer`: copies studies — or some of their series, or single instances — from
+//! one DICOMweb endpoint to another as persistent jobs, one per study (see
+//! `dicomweb_client::jobs::TransferJob`). Each endpoint is a URL or a name in `--config`
+//! (see [`crate::endpoint`]); what to copy is [`crate::selection`]'s. Killed midway,
+//! `dicomweb jobs run` with the same `--state` finishes what is left, never sending a finished
+//! batch again.
 
 use dicomweb_client::jobs::{Connect, TransferJob};
-use dicomweb_core::Uid;
-use dicomweb_core::request::Search;
-use dicomweb_core::tags::STUDY_INSTANCE_UID;
 use orthanc_jobs::{Job, JobsHandle};
 
 use crate::Failure;
 use crate::jobs::{StateArg, finish, open_store, start_engine, wait_all};
 use crate::output::print_json;
+use crate::selection;
 
 /// `dicomweb transfer …`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The source's DICOMweb root.
-    #[arg(long, value_name = "URL")]
+    /// The source: a DICOMweb root URL, or an entry's name in --config (DicomWeb.Servers or
+    /// GoogleCloudPlatform.Accounts).
+    #[arg(long, value_name = "URL|NAME")]
     from: String,
-    /// The destination's DICOMweb root.
-    #[arg(long, value_name = "URL")]
+    /// The destination: a DICOMweb root URL, or an entry's name in --config.
+    #[arg(long, value_name = "URL|NAME")]
     to: String,
-    /// A study to copy (repeatable).
-    #[arg(
-        long = "study",
-        value_name = "UID",
-        required_unless_present = "all",
-        conflicts_with = "all"
-    )]
-    studies: Vec<String>,
-    /// Copy every study of the source.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    select: selection::Args,
     #[command(flatten)]
     state: StateArg,
     /// The jobs' priority (higher runs first).
@@ -50,28 +43,15 @@ pub struct Args {
 
 /// Runs `dicomweb transfer`.
 pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failure> {
-    let studies = if args.all {
-        let source = connect(&args.from)?;
-        let found = source
-            .search_all(Search::studies().limit(1000), 1_000_000)
-            .await?;
-        let uids: Vec<String> = found
-            .data_sets
-            .iter()
-            .filter_map(|d| d.string(STUDY_INSTANCE_UID).map(str::to_owned))
-            .collect();
-        if uids.is_empty() {
-            return Err(Failure(format!("the source {} holds no study", args.from)));
-        }
-        uids
-    } else {
-        args.studies.clone()
-    };
-    let mut jobs: Vec<(Box<dyn Job>, i32)> = Vec::with_capacity(studies.len());
-    for study in &studies {
-        let uid = Uid::new(study.clone())?;
-        let job = TransferJob::new(connect.clone(), &args.from, &args.to, uid)?
+    let source = connect(&args.from)?;
+    let selected = args.select.resolve(&source, &args.from).await?;
+    let mut jobs: Vec<(Box<dyn Job>, i32)> = Vec::with_capacity(selected.len());
+    for one in &selected {
+        let mut job = TransferJob::new(connect.clone(), &args.from, &args.to, one.study.clone())?
             .batch(args.batch as usize);
+        if let Some(scope) = &one.scope {
+            job = job.scope(scope.clone());
+        }
         jobs.push((Box::new(job), args.priority));
     }
     let store = open_store(args.state.dir.as_deref())?;
@@ -79,8 +59,10 @@ pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failu
         let ids = JobsHandle::new(store).submit_many(jobs).await?;
         let list: Vec<serde_json::Value> = ids
             .iter()
-            .zip(&studies)
-            .map(|(id, study)| serde_json::json!({"ID": id.to_string(), "StudyInstanceUID": study}))
+            .zip(&selected)
+            .map(|(id, one)| {
+                serde_json::json!({"ID": id.to_string(), "StudyInstanceUID": one.study.as_str()})
+            })
             .collect();
         return print_json(&serde_json::Value::Array(list));
     }

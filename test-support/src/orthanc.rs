@@ -8,6 +8,9 @@
 //!
 //! When Orthanc or its DICOMweb plugin is not installed, `start` fails with a message naming
 //! the command that installs them, so that a test fails loudly instead of passing silently.
+//!
+//! [`Orthanc::start_with_users`] turns on HTTP basic authentication (`AuthenticationEnabled`,
+//! `RegisteredUsers`); [`Orthanc::request`] then authenticates as the first user.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -30,6 +33,8 @@ pub struct Orthanc {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    /// The `Authorization` value of [`Orthanc::request`] when authentication is on.
+    authorization: Option<String>,
 }
 
 /// Why Orthanc could not be started or asked.
@@ -72,6 +77,12 @@ impl HttpResponse {
 impl Orthanc {
     /// Starts Orthanc with the DICOMweb plugin at `/dicom-web/`, on free loopback ports.
     pub fn start() -> Result<Orthanc, OrthancError> {
+        Orthanc::start_with_users(&[])
+    }
+
+    /// Like [`Orthanc::start`], with HTTP basic authentication required for these
+    /// (user, password) pairs when there is at least one.
+    pub fn start_with_users(users: &[(&str, &str)]) -> Result<Orthanc, OrthancError> {
         let binary = find_binary()?;
         let plugin = std::env::var_os("ORTHANC_DICOMWEB_PLUGIN")
             .map(PathBuf::from)
@@ -87,7 +98,7 @@ impl Orthanc {
             tempfile::tempdir().map_err(|e| OrthancError(format!("temporary directory: {e}")))?;
         let http_port = free_port()?;
         let dicom_port = free_port()?;
-        let config = config_json(dir.path(), http_port, dicom_port, &plugin);
+        let config = config_json(dir.path(), http_port, dicom_port, &plugin, users);
         let config_path = dir.path().join("orthanc.json");
         std::fs::write(&config_path, config)
             .map_err(|e| OrthancError(format!("writing the configuration: {e}")))?;
@@ -103,10 +114,19 @@ impl Orthanc {
             .stderr(log_err)
             .spawn()
             .map_err(|e| OrthancError(format!("starting {}: {e}", binary.display())))?;
+        let authorization = users.first().map(|(user, password)| {
+            use base64::Engine as _;
+            let pair = format!("{user}:{password}");
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        });
         let mut orthanc = Orthanc {
             child,
             port: http_port,
             dir,
+            authorization,
         };
         orthanc.wait_until_ready()?;
         Ok(orthanc)
@@ -214,7 +234,11 @@ impl Orthanc {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<HttpResponse, OrthancError> {
-        http_request(self.port, method, path, headers, body)
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(value) = &self.authorization {
+            all.push(("Authorization", value));
+        }
+        http_request(self.port, method, path, &all, body)
     }
 
     fn wait_until_ready(&mut self) -> Result<(), OrthancError> {
@@ -287,8 +311,18 @@ fn free_port() -> Result<u16, OrthancError> {
         .map_err(|e| OrthancError(format!("finding a free loopback port: {e}")))
 }
 
-fn config_json(dir: &Path, http_port: u16, dicom_port: u16, plugin: &Path) -> String {
+fn config_json(
+    dir: &Path,
+    http_port: u16,
+    dicom_port: u16,
+    plugin: &Path,
+    users: &[(&str, &str)],
+) -> String {
     let storage = dir.join("storage");
+    let registered: serde_json::Map<String, serde_json::Value> = users
+        .iter()
+        .map(|(user, password)| ((*user).to_owned(), (*password).into()))
+        .collect();
     let config = serde_json::json!({
         "Name": "dicomweb-rs-tests",
         "StorageDirectory": storage,
@@ -296,7 +330,8 @@ fn config_json(dir: &Path, http_port: u16, dicom_port: u16, plugin: &Path) -> St
         "HttpPort": http_port,
         "HttpServerEnabled": true,
         "RemoteAccessAllowed": false,
-        "AuthenticationEnabled": false,
+        "AuthenticationEnabled": !users.is_empty(),
+        "RegisteredUsers": registered,
         "DicomServerEnabled": true,
         "DicomPort": dicom_port,
         "DicomAet": "DICOMWEBRS",

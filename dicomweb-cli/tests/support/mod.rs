@@ -2,6 +2,8 @@
 //! generating Part 10 instances, and asking Orthanc about what it stores.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod healthcare;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -82,6 +84,8 @@ pub struct Spec {
     pub series: String,
     pub sop: String,
     pub study_date: String,
+    /// The series' Modality ("OT" unless set).
+    pub modality: String,
     pub number: u32,
     /// Frames of 8-bit monochrome pixels; none without pixel data.
     pub frames: u32,
@@ -100,6 +104,7 @@ impl Spec {
             series: format!("{root}.{study}.{series}"),
             sop: format!("{root}.{study}.{series}.{number}"),
             study_date: "20200115".to_owned(),
+            modality: "OT".to_owned(),
             number,
             frames: 0,
             side: 4,
@@ -134,7 +139,7 @@ pub fn instance(spec: &Spec) -> Vec<u8> {
     ds.insert(Tag(0x0008_0016), text(Vr::UI, class));
     ds.insert(Tag(0x0008_0018), text(Vr::UI, &spec.sop));
     ds.insert(Tag(0x0008_0020), text(Vr::DA, &spec.study_date));
-    ds.insert(Tag(0x0008_0060), text(Vr::CS, "OT"));
+    ds.insert(Tag(0x0008_0060), text(Vr::CS, &spec.modality));
     ds.insert(Tag(0x0008_0080), text(Vr::LO, "Test Hospital"));
     ds.insert(
         Tag(0x0010_0010),

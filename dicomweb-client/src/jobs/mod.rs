@@ -1,7 +1,8 @@
 //! DICOMweb transfers as persistent jobs on [`orthanc_jobs`] (feature `jobs`).
 //!
-//! - [`TransferJob`] copies a study from one DICOMweb server to another: its first step lists
-//!   the study's instances at the source (QIDO-RS, every page); each later step moves one batch
+//! - [`TransferJob`] copies a study, or a [`Scope`] of it (some series, one instance), from one
+//!   DICOMweb server to another: its first step lists the instances at the source (QIDO-RS,
+//!   every page); each later step moves one batch
 //!   (WADO-RS retrieve of each instance to a temporary folder, then one STOW-RS request to the
 //!   destination). The list and the batch cursor are the job's saved state, so a job resumed
 //!   after a crash goes on from the first batch not finished.
@@ -40,6 +41,7 @@
 //! ```
 
 mod batches;
+mod scope;
 mod store_job;
 mod transfer;
 
@@ -51,12 +53,15 @@ use dicomweb_core::request::Search;
 use dicomweb_core::tags::SOP_INSTANCE_UID;
 use orthanc_jobs::{JobRegistry, StepOutcome};
 
+pub use scope::Scope;
 pub use store_job::StoreJob;
 pub use transfer::TransferJob;
 
 use crate::{Client, Error};
 
-/// Builds a client for a server URL (with whatever authentication the program has).
+/// Builds a client for an endpoint: a server URL, or a name the program resolves itself (the
+/// `dicomweb` program looks names up in its `--config` file), with whatever authentication the
+/// program has for it. Jobs save the endpoint as given, never a credential.
 pub type Connect = Arc<dyn Fn(&str) -> Result<Client, Error> + Send + Sync>;
 
 /// The type name of [`TransferJob`] (Orthanc's `Type`).
@@ -125,7 +130,8 @@ fn check_no_credentials(url: &str) -> Result<(), Error> {
         return Err(Error::Config {
             message: format!(
                 "a job's server URL is saved to disk, so it must not carry credentials; \
-                 give them separately (e.g. --user/--password), not in {}",
+                 give them separately (e.g. --user/--password, or a named entry of a \
+                 configuration file), not in {}",
                 url.split_once('@').map_or("the URL", |(_, host)| host)
             ),
         });

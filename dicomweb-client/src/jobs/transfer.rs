@@ -1,4 +1,5 @@
-//! [`TransferJob`]: a study copied from one DICOMweb server to another, a batch per step.
+//! [`TransferJob`]: a study (or a [`Scope`] of it) copied from one DICOMweb server to another,
+//! a batch per step.
 
 use dicomweb_core::Uid;
 use dicomweb_core::request::{RetrieveInstances, Search, Target};
@@ -6,6 +7,7 @@ use dicomweb_core::tags::SERIES_INSTANCE_UID;
 use orthanc_jobs::{Job, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
+use super::Scope;
 use super::batches::Batches;
 use super::{
     Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, present_at, store_failure,
@@ -28,7 +30,11 @@ struct State {
     source: String,
     destination: String,
     study: String,
-    /// The study's instances at the source, once listed.
+    /// Only this part of the study (absent: the whole study; absent too in jobs saved
+    /// before scopes existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<Scope>,
+    /// The instances to move at the source, once listed.
     instances: Option<Vec<InstanceRef>>,
     #[serde(flatten)]
     batches: Batches,
@@ -60,6 +66,7 @@ impl TransferJob {
                 source,
                 destination,
                 study: study.into_string(),
+                scope: None,
                 instances: None,
                 batches: Batches::new(),
             },
@@ -71,6 +78,12 @@ impl TransferJob {
     /// Moves `instances` instances per step (at least one).
     pub fn batch(mut self, instances: usize) -> TransferJob {
         self.state.batches.set_batch(instances);
+        self
+    }
+
+    /// Copies only `scope` of the study (some series, or one instance).
+    pub fn scope(mut self, scope: Scope) -> TransferJob {
+        self.state.scope = Some(scope);
         self
     }
 
@@ -105,16 +118,42 @@ impl TransferJob {
         Ok(clients)
     }
 
-    async fn run_step(&mut self, ctx: &StepContext) -> Result<StepOutcome, Error> {
-        let (source, destination) = self.clients()?;
-        let study = Uid::new(self.state.study.clone())?;
-        let Some(instances) = &self.state.instances else {
-            let search = Search::instances_of_study(study)
+    /// What the job copies, in words (for messages).
+    fn describe(&self) -> String {
+        match &self.state.scope {
+            None => format!("study {}", self.state.study),
+            Some(Scope::Series(series)) => {
+                format!("series {} of study {}", series.join(", "), self.state.study)
+            }
+            Some(Scope::Instance { sop, .. }) => {
+                format!("instance {sop} of study {}", self.state.study)
+            }
+        }
+    }
+
+    /// The instances to move: the study's, or its scope's (QIDO-RS, every page).
+    async fn list_instances(
+        &self,
+        source: &Client,
+        study: &Uid,
+    ) -> Result<Vec<InstanceRef>, Error> {
+        let searches = match &self.state.scope {
+            None => vec![Search::instances_of_study(study.clone())],
+            Some(Scope::Instance { series, sop }) => {
+                return Ok(vec![InstanceRef {
+                    series: series.clone(),
+                    sop: sop.clone(),
+                }]);
+            }
+            Some(scope) => scope.searches(study)?,
+        };
+        let mut list = Vec::new();
+        for search in searches {
+            let search = search
                 .include("SeriesInstanceUID")?
                 .include("SOPInstanceUID")?
                 .limit(1000);
             let found = source.search_all(search, MAX_INSTANCES).await?;
-            let mut list = Vec::with_capacity(found.data_sets.len());
             for data_set in &found.data_sets {
                 let (Some(series), Some(sop)) = (
                     data_set.string(SERIES_INSTANCE_UID),
@@ -122,7 +161,7 @@ impl TransferJob {
                 ) else {
                     return Err(Error::Protocol(dicomweb_core::Error::UnexpectedResponse {
                         expected: "SeriesInstanceUID and SOPInstanceUID in every instance found",
-                        found: format!("an instance without them in study {}", self.state.study),
+                        found: format!("an instance without them in {}", self.describe()),
                     }));
                 };
                 list.push(InstanceRef {
@@ -130,12 +169,22 @@ impl TransferJob {
                     sop: sop.to_owned(),
                 });
             }
+        }
+        Ok(list)
+    }
+
+    async fn run_step(&mut self, ctx: &StepContext) -> Result<StepOutcome, Error> {
+        let (source, destination) = self.clients()?;
+        let study = Uid::new(self.state.study.clone())?;
+        let Some(instances) = &self.state.instances else {
+            let list = self.list_instances(&source, &study).await?;
             if list.is_empty() {
                 return Ok(StepOutcome::Failure {
                     code: 13, // Orthanc's UnknownResource
                     description: format!(
-                        "study {} has no instances at {}",
-                        self.state.study, self.state.source
+                        "{} has no instances at {}",
+                        self.describe(),
+                        self.state.source
                     ),
                 });
             }
@@ -230,6 +279,9 @@ impl Job for TransferJob {
         content.insert("Source".into(), self.state.source.clone().into());
         content.insert("Destination".into(), self.state.destination.clone().into());
         content.insert("StudyInstanceUID".into(), self.state.study.clone().into());
+        if let Some(scope) = &self.state.scope {
+            content.insert("Scope".into(), scope.content());
+        }
         let listed = self.state.instances.as_ref().map(Vec::len);
         content.insert("Instances".into(), listed.into());
         content.insert("Moved".into(), self.state.batches.cursor.into());
@@ -244,5 +296,30 @@ impl Job for TransferJob {
     fn reset(&mut self) {
         self.state.instances = None;
         self.state.batches.restart();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_saved_before_scopes_loads_as_a_whole_study() {
+        let saved = serde_json::json!({
+            "source": "http://a/dicom-web",
+            "destination": "b",
+            "study": "1.2.3",
+            "instances": null,
+            "batch": 16, "cursor": 0, "sent": 0, "skipped": 0, "bytes": 0, "retries": 0
+        });
+        let state: State = serde_json::from_value(saved).unwrap();
+        assert_eq!(state.scope, None);
+        let written = serde_json::to_value(&state).unwrap();
+        assert!(written.get("scope").is_none(), "{written}");
+
+        let mut scoped = state.clone();
+        scoped.scope = Some(Scope::series(vec!["1.2.3.4".parse().unwrap()]).unwrap());
+        let again: State = serde_json::from_value(serde_json::to_value(&scoped).unwrap()).unwrap();
+        assert_eq!(again, scoped);
     }
 }

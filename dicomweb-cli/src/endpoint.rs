@@ -1,0 +1,101 @@
+//! The endpoints of `transfer` and `jobs`: each side is a DICOMweb root URL, or the name of an
+//! entry in `--config FILE` (Orthanc's configuration format): a `DicomWeb.Servers` entry (its
+//! URL, user and password, headers, client certificate) or a `GoogleCloudPlatform.Accounts`
+//! entry (a Healthcare API store, tokens from that account's credentials).
+//!
+//! A URL gets the global `--user`/`--password`/`--token`/`-H` options; a name gets only its
+//! entry's credentials, never the global ones. Jobs save the endpoint as given — a name or a
+//! URL, never a secret — and `jobs run` resolves names in the `--config` given to it.
+
+use std::path::{Path, PathBuf};
+
+use dicomweb_client::{Error, ServerConfig, ServerRegistry};
+
+/// One side of a transfer, as the user wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint<'a> {
+    /// A DICOMweb root (anything with a scheme, `http://…`, `https://…`).
+    Url(&'a str),
+    /// The name of an entry in `--config`.
+    Name(&'a str),
+}
+
+impl<'a> Endpoint<'a> {
+    /// A URL when the text has a scheme (`://`), else a name.
+    pub fn parse(text: &'a str) -> Endpoint<'a> {
+        if text.contains("://") {
+            Endpoint::Url(text)
+        } else {
+            Endpoint::Name(text)
+        }
+    }
+}
+
+/// The entry called `name` in the configuration file, or an error naming the entry and the
+/// file (or saying that no `--config` was given).
+pub fn lookup<'r>(
+    name: &str,
+    config: Option<&'r (PathBuf, ServerRegistry)>,
+) -> Result<&'r ServerConfig, Error> {
+    let Some((path, registry)) = config else {
+        return Err(config_error(format!(
+            "the endpoint {name:?} is not a URL, so it names an entry of a configuration \
+             file, but no --config FILE was given"
+        )));
+    };
+    registry
+        .server(name)
+        .ok_or_else(|| config_error(missing(name, path, registry)))
+}
+
+/// Why `name` is not in the registry read from `path`, with the names it does have.
+fn missing(name: &str, path: &Path, registry: &ServerRegistry) -> String {
+    let known: Vec<&str> = registry.iter().map(|(n, _)| n).collect();
+    format!(
+        "expected an entry {name:?} in DicomWeb.Servers or GoogleCloudPlatform.Accounts of {}, \
+         found none (known: {})",
+        path.display(),
+        if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
+fn config_error(message: String) -> Error {
+    Error::Config { message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_have_a_scheme_and_names_do_not() {
+        assert_eq!(
+            Endpoint::parse("http://127.0.0.1:8042/dicom-web"),
+            Endpoint::Url("http://127.0.0.1:8042/dicom-web")
+        );
+        assert_eq!(Endpoint::parse("cloud"), Endpoint::Name("cloud"));
+    }
+
+    #[test]
+    fn a_missing_name_names_the_entry_and_the_file() {
+        let registry = ServerRegistry::from_orthanc_config(
+            r#"{"DicomWeb": {"Servers": {"src": ["http://127.0.0.1:1/dicom-web"]}}}"#,
+        )
+        .unwrap();
+        let config = (PathBuf::from("/etc/orthanc/orthanc.json"), registry);
+        assert!(lookup("src", Some(&config)).is_ok());
+        let error = lookup("cloud", Some(&config)).unwrap_err().to_string();
+        assert!(error.contains("\"cloud\""), "{error}");
+        assert!(error.contains("/etc/orthanc/orthanc.json"), "{error}");
+        assert!(error.contains("known: src"), "{error}");
+        let error = lookup("cloud", None).unwrap_err().to_string();
+        assert!(
+            error.contains("\"cloud\"") && error.contains("--config"),
+            "{error}"
+        );
+    }
+}
