@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 
 use super::Boundary;
-use super::framing::write_head;
+use super::framing::{MultipartFraming, write_head};
 use crate::Error;
 use crate::media_type::MediaType;
 
@@ -69,7 +69,7 @@ impl Part {
 /// in a body; the encoder does not scan bodies for it.
 #[derive(Clone, Debug)]
 pub struct MultipartEncoder {
-    boundary: Boundary,
+    framing: MultipartFraming,
     parts: usize,
     written: u64,
 }
@@ -78,7 +78,7 @@ impl MultipartEncoder {
     /// An encoder with this boundary.
     pub fn new(boundary: Boundary) -> MultipartEncoder {
         MultipartEncoder {
-            boundary,
+            framing: MultipartFraming::new(boundary),
             parts: 0,
             written: 0,
         }
@@ -86,14 +86,12 @@ impl MultipartEncoder {
 
     /// The boundary.
     pub fn boundary(&self) -> &Boundary {
-        &self.boundary
+        self.framing.boundary()
     }
 
     /// The body's `Content-Type`: `multipart/related; type="<related_type>"; boundary=...`.
     pub fn content_type(&self, related_type: &MediaType) -> MediaType {
-        MediaType::new("multipart", "related")
-            .with_param("type", related_type.to_string())
-            .with_param("boundary", self.boundary.as_str())
+        self.framing.content_type(related_type)
     }
 
     /// The head of the next part, then its body: two segments.
@@ -114,7 +112,7 @@ impl MultipartEncoder {
         for (name, value) in &part.headers {
             fields.push((name.as_str(), value.as_bytes()));
         }
-        let head = write_head(&self.boundary, self.parts, &content_type, length, &fields);
+        let head = write_head(self.boundary(), self.parts, &content_type, length, &fields);
         self.parts += 1;
         self.written += (head.len() + part.body.len()) as u64;
         Ok([head, part.body.clone()])
@@ -123,7 +121,7 @@ impl MultipartEncoder {
     /// The close delimiter, which ends the body.
     pub fn close(&mut self) -> Bytes {
         let lead = if self.parts > 0 { "\r\n" } else { "" };
-        let close = Bytes::from(format!("{lead}--{}--\r\n", self.boundary));
+        let close = Bytes::from(format!("{lead}--{}--\r\n", self.boundary()));
         self.written += close.len() as u64;
         close
     }
