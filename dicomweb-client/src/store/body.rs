@@ -14,8 +14,7 @@ use dicomweb_core::multipart::FramedBody;
 use futures_util::{Stream, stream};
 use tokio::io::AsyncReadExt;
 
-use super::InstanceSource;
-use super::prepare::Prepared;
+use super::prepare::{Payload, Prepared};
 use crate::BodySource;
 
 /// How much of a file is read per chunk of a request body.
@@ -27,13 +26,12 @@ pub(super) fn batch_body(batch: &[Prepared], framed: &FramedBody) -> BodySource 
     let mut segments = Vec::with_capacity(batch.len() * 2 + 1);
     for (file, part_head) in batch.iter().zip(framed.part_heads()) {
         segments.push(Segment::Bytes(part_head.clone()));
-        segments.push(match (&file.bytes, &file.source) {
-            (Some(bytes), _) => Segment::Bytes(bytes.clone()),
-            (None, InstanceSource::File(path)) => Segment::File {
+        segments.push(match &file.payload {
+            Payload::Memory { bytes, .. } => Segment::Bytes(bytes.clone()),
+            Payload::File(path) => Segment::File {
                 path: path.clone(),
                 length: file.length,
             },
-            (None, InstanceSource::Memory(_)) => Segment::Bytes(Bytes::new()),
         });
     }
     segments.push(Segment::Bytes(framed.close_delimiter().clone()));

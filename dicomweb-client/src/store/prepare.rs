@@ -18,11 +18,27 @@ const META_PREFIX: usize = 64 * 1024;
 /// An instance ready to send: where it is, its UID and size.
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
-    pub(crate) source: InstanceSource,
-    /// The bytes, for an instance in memory.
-    pub(crate) bytes: Option<Bytes>,
+    pub(crate) payload: Payload,
     pub(crate) uid: Uid,
     pub(crate) length: u64,
+}
+
+/// Where an instance's bytes are: a file read when sent, or bytes held in memory (with the
+/// instance's position in the caller's list).
+#[derive(Clone, Debug)]
+pub(crate) enum Payload {
+    File(PathBuf),
+    Memory { index: usize, bytes: Bytes },
+}
+
+impl Payload {
+    /// How the results name the instance.
+    pub(crate) fn into_source(self) -> InstanceSource {
+        match self {
+            Payload::File(path) => InstanceSource::File(path),
+            Payload::Memory { index, .. } => InstanceSource::Memory(index),
+        }
+    }
 }
 
 /// The regular files in `paths`, folders walked recursively (symbolic links followed), in a
@@ -81,8 +97,7 @@ pub(crate) async fn prepare(path: &Path) -> Result<Prepared, String> {
                 let uid = Uid::new(text)
                     .map_err(|e| format!("its Media Storage SOP Instance UID: {e}"))?;
                 return Ok(Prepared {
-                    source: InstanceSource::File(path.to_path_buf()),
-                    bytes: None,
+                    payload: Payload::File(path.to_path_buf()),
                     uid,
                     length,
                 });
@@ -127,9 +142,8 @@ pub(crate) fn prepare_bytes(index: usize, bytes: Bytes) -> Result<Prepared, Stri
         Err(e) => return Err(e.to_string()),
     };
     Ok(Prepared {
-        source: InstanceSource::Memory(index),
         length: bytes.len() as u64,
-        bytes: Some(bytes),
+        payload: Payload::Memory { index, bytes },
         uid,
     })
 }

@@ -39,7 +39,7 @@ pub(super) fn sort_reply(
             sorted.failed = batch
                 .into_iter()
                 .map(|f| Failed {
-                    source: f.source,
+                    source: f.payload.into_source(),
                     sop_instance_uid: Some(f.uid),
                     failure_reason: None,
                     reason: reason.clone(),
@@ -52,7 +52,7 @@ pub(super) fn sort_reply(
     for (file, outcome) in batch.into_iter().zip(result.classify(&sent)) {
         match outcome {
             StowOutcome::Stored { sop_instance_uid } => sorted.stored.push(Stored {
-                source: file.source,
+                source: file.payload.into_source(),
                 sop_instance_uid,
                 warning_reason: None,
             }),
@@ -60,13 +60,13 @@ pub(super) fn sort_reply(
                 sop_instance_uid,
                 reason,
             } => sorted.stored.push(Stored {
-                source: file.source,
+                source: file.payload.into_source(),
                 sop_instance_uid,
                 warning_reason: Some(reason.0),
             }),
             StowOutcome::NotMentioned if split => sorted.again.push(file),
             StowOutcome::NotMentioned => sorted.failed.push(Failed {
-                source: file.source,
+                source: file.payload.into_source(),
                 sop_instance_uid: Some(file.uid),
                 failure_reason: None,
                 reason: format!(
@@ -75,7 +75,7 @@ pub(super) fn sort_reply(
                 ),
             }),
             failed => sorted.failed.push(Failed {
-                source: file.source,
+                source: file.payload.into_source(),
                 sop_instance_uid: Some(file.uid),
                 failure_reason: failed.failure_reason().map(|r| r.0),
                 reason: failed.to_string(),
