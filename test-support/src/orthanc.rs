@@ -11,6 +11,8 @@
 //!
 //! [`Orthanc::start_with_users`] turns on HTTP basic authentication (`AuthenticationEnabled`,
 //! `RegisteredUsers`); [`Orthanc::request`] then authenticates as the first user.
+//! [`Orthanc::start_with_config`] adds configuration of its own (e.g. `OrthancPeers`, or
+//! `DicomWeb.Servers`), merged into the generated one.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -83,6 +85,24 @@ impl Orthanc {
     /// Like [`Orthanc::start`], with HTTP basic authentication required for these
     /// (user, password) pairs when there is at least one.
     pub fn start_with_users(users: &[(&str, &str)]) -> Result<Orthanc, OrthancError> {
+        Orthanc::launch(users, &serde_json::Value::Null)
+    }
+
+    /// Like [`Orthanc::start`], with `extra` (a JSON object) merged into the configuration:
+    /// its members are added, and where both sides hold an object (e.g. `DicomWeb`) the two
+    /// are merged member by member, `extra`'s values winning. For example
+    /// `{"OrthancPeers": {"dst": ["http://127.0.0.1:41234/"]}}` or
+    /// `{"DicomWeb": {"Servers": {"dst": ["http://127.0.0.1:41234/dicom-web/"]}}}`.
+    pub fn start_with_config(extra: &serde_json::Value) -> Result<Orthanc, OrthancError> {
+        if !extra.is_object() {
+            return fail(format!(
+                "the extra Orthanc configuration must be a JSON object, not {extra}"
+            ));
+        }
+        Orthanc::launch(&[], extra)
+    }
+
+    fn launch(users: &[(&str, &str)], extra: &serde_json::Value) -> Result<Orthanc, OrthancError> {
         let binary = find_binary()?;
         let plugin = std::env::var_os("ORTHANC_DICOMWEB_PLUGIN")
             .map(PathBuf::from)
@@ -98,7 +118,7 @@ impl Orthanc {
             tempfile::tempdir().map_err(|e| OrthancError(format!("temporary directory: {e}")))?;
         let http_port = free_port()?;
         let dicom_port = free_port()?;
-        let config = config_json(dir.path(), http_port, dicom_port, &plugin, users);
+        let config = config_json(dir.path(), http_port, dicom_port, &plugin, users, extra);
         let config_path = dir.path().join("orthanc.json");
         std::fs::write(&config_path, config)
             .map_err(|e| OrthancError(format!("writing the configuration: {e}")))?;
@@ -317,13 +337,14 @@ fn config_json(
     dicom_port: u16,
     plugin: &Path,
     users: &[(&str, &str)],
+    extra: &serde_json::Value,
 ) -> String {
     let storage = dir.join("storage");
     let registered: serde_json::Map<String, serde_json::Value> = users
         .iter()
         .map(|(user, password)| ((*user).to_owned(), (*password).into()))
         .collect();
-    let config = serde_json::json!({
+    let mut config = serde_json::json!({
         "Name": "dicomweb-rs-tests",
         "StorageDirectory": storage,
         "IndexDirectory": storage,
@@ -349,7 +370,27 @@ fn config_json(
             "SeriesMetadata": "Full"
         }
     });
+    if extra.is_object() {
+        merge(&mut config, extra);
+    }
     serde_json::to_string_pretty(&config).unwrap_or_default()
+}
+
+/// Merges `extra` into `base`: objects member by member (recursively), anything else replaced.
+fn merge(base: &mut serde_json::Value, extra: &serde_json::Value) {
+    match (base, extra) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(extra)) => {
+            for (key, value) in extra {
+                match base.get_mut(key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, extra) => *base = extra.clone(),
+    }
 }
 
 /// A minimal HTTP/1.1 exchange on 127.0.0.1 with `Connection: close`.
@@ -443,5 +484,24 @@ mod tests {
             (404, &b"abcde"[..])
         );
         assert!(parse_response(b"garbage").is_none());
+    }
+
+    #[test]
+    fn extra_configuration_merges_into_nested_objects() {
+        let mut base =
+            serde_json::json!({"Name": "a", "DicomWeb": {"Enable": true, "Root": "/dicom-web/"}});
+        let extra = serde_json::json!({
+            "DicomWeb": {"Servers": {"dst": ["http://127.0.0.1:1/dicom-web/"]}, "Root": "/dw/"},
+            "OrthancPeers": {"peer": ["http://127.0.0.1:2/"]}
+        });
+        merge(&mut base, &extra);
+        assert_eq!(
+            base,
+            serde_json::json!({
+                "Name": "a",
+                "DicomWeb": {"Enable": true, "Root": "/dw/", "Servers": {"dst": ["http://127.0.0.1:1/dicom-web/"]}},
+                "OrthancPeers": {"peer": ["http://127.0.0.1:2/"]}
+            })
+        );
     }
 }
