@@ -1,0 +1,88 @@
+//! What the benchmarks that run programs share: a child process measured for wall time and
+//! peak memory (through `python/measure.py`), the pause that lets the machine settle between
+//! measurements, settings from the environment, and the release `dicomweb` program.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One measured run of a child process.
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    /// Wall time from start to exit.
+    pub wall: Duration,
+    /// The maximum resident set, KiB.
+    pub peak_kib: u64,
+}
+
+/// Runs a command to its end under `python/measure.py`; its wall time, peak memory and
+/// standard output.
+pub fn measure(command: &mut Command) -> (Run, String) {
+    let out_file = tempfile::NamedTempFile::new().unwrap();
+    let result_file = tempfile::NamedTempFile::new().unwrap();
+    let measure = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/measure.py");
+    let status = Command::new("python3")
+        .arg(measure)
+        .arg(result_file.path())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::from(out_file.reopen().unwrap()))
+        .stderr(Stdio::inherit())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command:?} failed");
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(result_file.path()).unwrap()).unwrap();
+    let run = Run {
+        wall: Duration::from_secs_f64(result["wall"].as_f64().unwrap()),
+        peak_kib: result["peak_kib"].as_u64().unwrap(),
+    };
+    (run, std::fs::read_to_string(out_file.path()).unwrap())
+}
+
+/// Lets the machine settle between measurements: dirty pages written back, Orthanc idle.
+pub fn settle() {
+    let _ = Command::new("sync").status();
+    std::thread::sleep(Duration::from_secs(2));
+}
+
+/// The `stored` count in `dicomweb store`'s JSON summary.
+pub fn stored_count(out: &str) -> usize {
+    let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    value["stored"].as_u64().unwrap() as usize
+}
+
+/// A setting from the environment, or `default` when unset or unreadable.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The target folder: this benchmark runs from `<target>/release/deps/`.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// Builds the release `dicomweb` program into the same target folder.
+pub fn build_dicomweb(target: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "dicomweb-cli",
+            "--bin",
+            "dicomweb",
+        ])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building dicomweb failed");
+    target.join("release/dicomweb")
+}
