@@ -214,9 +214,18 @@ fn orthanc_job(orthanc: &Orthanc, path: &str, study_id: &str) -> Duration {
         match job["State"].as_str() {
             Some("Success") => return started.elapsed(),
             Some("Pending" | "Running") => std::thread::sleep(Duration::from_millis(20)),
-            _ => panic!("the job of POST {path} did not succeed: {job}"),
+            _ => panic!(
+                "the job of POST {path} did not succeed: {job}\nthe source's log ends with:\n{}",
+                tail(&orthanc.log())
+            ),
         }
     }
+}
+
+/// The last lines of a log.
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Checks that the destination holds the first, the middle and the last file byte for byte.
