@@ -6,7 +6,9 @@
 //! One source Orthanc holds the study (stored once with `dicomweb store`, not measured); its
 //! configuration names a destination for each of Orthanc's ways (`DicomWeb.Servers`,
 //! `OrthancPeers`). Each method copies into a destination Orthanc of its own, which starts
-//! fresh and is emptied before every copy. Per round, each method once; the order rotates from
+//! fresh and is emptied before every copy and after its check (so that the disk holds at most
+//! two copies: the source's and one destination's; the generated files are deleted once the
+//! source holds them, but for the sample below). Per round, each method once; the order rotates from
 //! round to round, and the machine settles before each copy.
 //!
 //! - ours: the `dicomweb transfer` process, `--state` in a temporary folder, measured by
@@ -88,6 +90,11 @@ fn main() {
             .arg(&study_dir),
     );
     assert_eq!(stored_count(&out), files.len(), "loading the source: {out}");
+    // The disk then holds the source's copy and at most one destination's: the files are
+    // gone but for the sample ours is compared with, and each copy is deleted once checked.
+    let sample = sample(&files);
+    let instances = files.len() as u64;
+    std::fs::remove_dir_all(&study_dir).unwrap();
     let study_id = orthanc_study_id(&source, &study);
 
     let mut ours: Vec<Run> = Vec::new();
@@ -116,7 +123,7 @@ fn main() {
                             .args(["--study", &study, "--state"])
                             .arg(state.path()),
                     );
-                    check_sample(&to_ours, &files);
+                    check_sample(&to_ours, &sample);
                     ours.push(run);
                 }
                 Method::Stow => stow.push(orthanc_job(
@@ -132,9 +139,10 @@ fn main() {
             }
             assert_eq!(
                 destination.count_instances().unwrap(),
-                files.len() as u64,
+                instances,
                 "{method:?}: the destination does not hold the whole study"
             );
+            destination.delete_study(&study).unwrap();
         }
         let last = ours[round - 1];
         println!(
@@ -228,13 +236,23 @@ fn tail(log: &str) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-/// Checks that the destination holds the first, the middle and the last file byte for byte.
-fn check_sample(destination: &Orthanc, files: &[PathBuf]) {
-    for file in [&files[0], &files[files.len() / 2], &files[files.len() - 1]] {
-        let sop = file.file_stem().unwrap().to_str().unwrap();
+/// The first, the middle and the last file: (SOP Instance UID, bytes).
+fn sample(files: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
+    [&files[0], &files[files.len() / 2], &files[files.len() - 1]]
+        .into_iter()
+        .map(|file| {
+            let sop = file.file_stem().unwrap().to_str().unwrap().to_owned();
+            (sop, std::fs::read(file).unwrap())
+        })
+        .collect()
+}
+
+/// Checks that the destination holds the sample's files byte for byte.
+fn check_sample(destination: &Orthanc, sample: &[(String, Vec<u8>)]) {
+    for (sop, bytes) in sample {
         let stored = destination.stored_file(sop).unwrap();
         assert!(
-            stored.as_deref() == Some(std::fs::read(file).unwrap().as_slice()),
+            stored.as_deref() == Some(bytes.as_slice()),
             "{sop}: the destination's file differs from the one stored at the source"
         );
     }
