@@ -5,7 +5,8 @@
 //!   every page); each later step moves one batch by relaying it: the fewest WADO-RS requests
 //!   that return exactly the batch (the study, whole series, else a few instance requests at
 //!   once) streamed part by part into one chunked STOW-RS request to the destination, with no
-//!   temporary file (see `relay.rs`). A destination that takes no chunked request
+//!   temporary file (see `relay.rs`); while the destination stores a batch, the next batch's
+//!   first requests are already sent to the source. A destination that takes no chunked request
 //!   (`ChunkedTransfers: false`) gets the batch through a temporary folder instead. The list
 //!   and the batch cursor are the job's saved state, so a job resumed after a crash goes on
 //!   from the first batch not finished.

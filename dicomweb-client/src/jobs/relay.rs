@@ -8,6 +8,10 @@
 //! instances. Each part's SOP Instance UID is read from its file meta group before its first
 //! byte goes out: an instance that is not in the batch, returned twice, or missing from the
 //! source's replies stops the body with an error that names it.
+//!
+//! Once the body is sent, while the destination stores it, the first requests of the next
+//! batch are sent to the source ([`Prefetched`]): their replies wait, bounded by the
+//! connection's buffers, until the next step relays them.
 
 use std::collections::HashSet;
 use std::io;
@@ -22,10 +26,10 @@ use dicomweb_core::multipart::{Boundary, MultipartFraming};
 use dicomweb_core::request::{RetrieveInstances, Store, Target};
 use dicomweb_core::response::{StowOutcome, parse_store};
 use futures_util::{StreamExt, stream};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::progress::ProgressEvent;
-use crate::{BodySource, Client, Error, RequestBody};
+use crate::{BodySource, Client, Error, PartStream, RequestBody};
 
 /// WADO-RS requests of one batch in flight at once (their bodies are read in order).
 const REQUESTS_IN_FLIGHT: usize = 4;
@@ -33,21 +37,62 @@ const REQUESTS_IN_FLIGHT: usize = 4;
 /// Chunks queued between the source's replies and the destination's request.
 const CHUNKS_QUEUED: usize = 8;
 
-/// What the destination said about each instance of a relayed batch, and the instance bytes
-/// sent in the request that got the reply.
+/// What the destination said about each instance of a relayed batch, the instance bytes
+/// sent in the request that got the reply, and the next batch's first replies.
 pub(super) struct Relayed {
     pub(super) outcomes: Vec<(Uid, StowOutcome)>,
     pub(super) bytes: u64,
+    pub(super) prefetched: Option<Prefetched>,
+}
+
+/// The first WADO-RS requests of a batch, sent ahead: their replies, not yet read.
+pub(super) struct Prefetched {
+    targets: Vec<Target>,
+    /// In a mutex only so that a job holding them stays `Sync` (a reply's body is not).
+    replies: Mutex<Vec<PartStream>>,
+}
+
+impl Prefetched {
+    /// The replies, when `targets` begins with the requests they answer (else they are
+    /// dropped: the batch is asked for anew).
+    pub(super) fn take_for(self, targets: &[Target]) -> Vec<PartStream> {
+        if targets.starts_with(&self.targets) {
+            self.replies.into_inner().unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Sends the first of `targets` (as many as are in flight in a relay) and keeps the replies
+/// up to the first request that failed (the relay sends that one and the rest again).
+async fn prefetch(source: &Client, mut targets: Vec<Target>) -> Prefetched {
+    targets.truncate(REQUESTS_IN_FLIGHT);
+    let replies = futures_util::future::join_all(targets.iter().map(|target| async move {
+        source
+            .retrieve_instances(&RetrieveInstances::new(target.clone()))
+            .await
+    }))
+    .await;
+    let replies: Vec<PartStream> = replies.into_iter().map_while(Result::ok).collect();
+    targets.truncate(replies.len());
+    Prefetched {
+        targets,
+        replies: Mutex::new(replies),
+    }
 }
 
 /// Retrieves `batch` from `source` with the WADO-RS requests `targets` (which together return
-/// exactly the batch's instances) and stores it at `destination` with one STOW-RS request
-/// whose body is streamed from the replies. The reply is classified instance by instance.
+/// exactly the batch's instances; `ready` holds the replies to the first of them, when they
+/// were sent ahead) and stores it at `destination` with one STOW-RS request whose body is
+/// streamed from the replies. The reply is classified instance by instance. Once the body is
+/// sent, the requests `next` begins with are sent ahead.
 pub(super) async fn relay(
     source: &Client,
     destination: &Client,
-    targets: Vec<Target>,
+    (targets, ready): (Vec<Target>, Vec<PartStream>),
     batch: Vec<Uid>,
+    next: Option<Vec<Target>>,
 ) -> Result<Relayed, Error> {
     let dicom = MediaType::new("application", "dicom");
     let store = Store::new(Boundary::from_random_bytes(rand::random::<[u8; 24]>()))
@@ -59,6 +104,8 @@ pub(super) async fn relay(
         batch: batch.clone(),
         framing: store.framing(),
         dicom,
+        ready: Mutex::new(ready),
+        sent: Notify::new(),
         bytes: AtomicU64::new(0),
         error: Mutex::new(None),
     });
@@ -66,9 +113,23 @@ pub(super) async fn relay(
         let shared = shared.clone();
         BodySource::new(move || open(shared.clone()))
     };
-    let reply = destination
-        .fetch_body(head.map(|()| RequestBody::Source(body)))
-        .await;
+    let store = destination.fetch_body(head.map(|()| RequestBody::Source(body)));
+    tokio::pin!(store);
+    let mut prefetched = None;
+    let reply = match next {
+        None => store.await,
+        // The body sent (even when the reply came as fast): send for the next batch.
+        Some(next) => tokio::select! {
+            biased;
+            () = shared.sent.notified() => {
+                let (reply, ahead) =
+                    futures_util::future::join(&mut store, prefetch(source, next)).await;
+                prefetched = Some(ahead);
+                reply
+            }
+            reply = &mut store => reply,
+        },
+    };
     let (status, headers, text) = match reply {
         Ok(reply) => reply,
         // The source's error, when the body broke because of it, says more than the
@@ -87,6 +148,7 @@ pub(super) async fn relay(
     Ok(Relayed {
         outcomes,
         bytes: shared.bytes.load(Ordering::Relaxed),
+        prefetched,
     })
 }
 
@@ -105,6 +167,10 @@ struct Shared {
     batch: Vec<Uid>,
     framing: MultipartFraming,
     dicom: MediaType,
+    /// Replies to the first targets, sent ahead (taken by the first opening).
+    ready: Mutex<Vec<PartStream>>,
+    /// Told when an opening has handed over the whole body.
+    sent: Notify,
     /// Instance bytes sent by the latest opening.
     bytes: AtomicU64,
     /// The latest opening's error from the source side.
@@ -131,7 +197,10 @@ fn open(shared: Arc<Shared>) -> impl futures_util::Stream<Item = Result<Bytes, i
     tokio::spawn(async move {
         let mut out = Out { sender, bytes: 0 };
         match produce(&shared, &mut out).await {
-            Ok(()) => shared.bytes.store(out.bytes, Ordering::Relaxed),
+            Ok(()) => {
+                shared.bytes.store(out.bytes, Ordering::Relaxed);
+                shared.sent.notify_one();
+            }
             Err(Stop::Gone) => {}
             Err(Stop::Failed(error)) => {
                 let message = error.to_string();
@@ -177,13 +246,21 @@ async fn produce(shared: &Shared, out: &mut Out) -> Result<(), Stop> {
     let wanted: HashSet<&str> = shared.batch.iter().map(Uid::as_str).collect();
     let mut seen: HashSet<String> = HashSet::new();
     let source = &shared.source;
-    let mut replies = stream::iter(shared.targets.iter().cloned())
-        .map(|target| async move {
-            source
-                .retrieve_instances(&RetrieveInstances::new(target))
-                .await
-        })
-        .buffered(REQUESTS_IN_FLIGHT);
+    let ready = shared
+        .ready
+        .lock()
+        .map(|mut ready| std::mem::take(&mut *ready))
+        .unwrap_or_default();
+    let rest = shared.targets.get(ready.len()..).unwrap_or_default();
+    let mut replies = stream::iter(ready.into_iter().map(Ok)).chain(
+        stream::iter(rest.iter().cloned())
+            .map(|target| async move {
+                source
+                    .retrieve_instances(&RetrieveInstances::new(target))
+                    .await
+            })
+            .buffered(REQUESTS_IN_FLIGHT),
+    );
     while let Some(parts) = replies.next().await {
         let mut parts = parts?;
         while let Some(part) = parts.next_part().await? {
@@ -233,7 +310,7 @@ async fn produce(shared: &Shared, out: &mut Out) -> Result<(), Stop> {
 
 /// Reads the start of the current part until its file meta group is complete: the part's
 /// SOP Instance UID, and the chunks read so far (still to be sent).
-async fn read_meta(parts: &mut crate::PartStream, index: usize) -> Result<(Uid, Vec<Bytes>), Stop> {
+async fn read_meta(parts: &mut PartStream, index: usize) -> Result<(Uid, Vec<Bytes>), Stop> {
     let mut chunks = Vec::new();
     let mut prefix = BytesMut::new();
     loop {
@@ -412,8 +489,9 @@ mod tests {
         let relayed = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.2"], requests.clone()),
             &destination(0, bodies.clone()),
-            series(),
+            (series(), Vec::new()),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
+            None,
         )
         .await
         .unwrap();
@@ -433,8 +511,9 @@ mod tests {
         let relayed = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.2"], requests.clone()),
             &destination(1, bodies.clone()),
-            series(),
+            (series(), Vec::new()),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
+            None,
         )
         .await
         .unwrap();
@@ -452,8 +531,9 @@ mod tests {
         let extra = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.9"], Arc::default()),
             &destination(0, bodies.clone()),
-            series(),
+            (series(), Vec::new()),
             uids(&["1.2.3.4.1"]),
+            None,
         )
         .await
         .err()
@@ -467,13 +547,65 @@ mod tests {
         let missing = relay(
             &source(&["1.2.3.4.1"], Arc::default()),
             &destination(0, bodies),
-            series(),
+            (series(), Vec::new()),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
+            None,
         )
         .await
         .err()
         .unwrap()
         .to_string();
         assert!(missing.contains("no instance 1.2.3.4.2"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn the_next_batchs_requests_sent_ahead_are_relayed_by_the_next_step() {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let (source, destination) = (
+            source(&["1.2.3.4.1"], requests.clone()),
+            destination(0, bodies.clone()),
+        );
+        let first = relay(
+            &source,
+            &destination,
+            (series(), Vec::new()),
+            uids(&["1.2.3.4.1"]),
+            Some(series()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        let ahead = first.prefetched.unwrap();
+        let elsewhere = vec![Target::study(Uid::new(STUDY).unwrap())];
+        let ready = ahead.take_for(&series());
+        assert_eq!(ready.len(), 1);
+        let second = relay(
+            &source,
+            &destination,
+            (series(), ready),
+            uids(&["1.2.3.4.1"]),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(second.outcomes.iter().all(|(_, o)| is_stored(o)));
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            2,
+            "the reply sent ahead was used"
+        );
+        assert_eq!(bodies.lock().unwrap()[1], vec![part10("1.2.3.4.1")]);
+
+        let third = relay(
+            &source,
+            &destination,
+            (series(), Vec::new()),
+            uids(&["1.2.3.4.1"]),
+            Some(series()),
+        )
+        .await
+        .unwrap();
+        assert!(third.prefetched.unwrap().take_for(&elsewhere).is_empty());
     }
 }

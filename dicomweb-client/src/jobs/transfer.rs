@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Scope;
 use super::batches::Batches;
-use super::relay::{is_stored, relay};
+use super::relay::{Prefetched, is_stored, relay};
 use super::{
     Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, not_stored, present_at,
     store_failure,
@@ -47,6 +47,9 @@ pub struct TransferJob {
     state: State,
     connect: Connect,
     clients: Option<(Client, Client)>,
+    /// The first replies of the batch that starts at this index, sent for while the batch
+    /// before it was stored (not saved).
+    ahead: Option<(usize, Prefetched)>,
 }
 
 impl TransferJob {
@@ -74,6 +77,7 @@ impl TransferJob {
             },
             connect,
             clients,
+            ahead: None,
         })
     }
 
@@ -100,6 +104,7 @@ impl TransferJob {
             state,
             connect,
             clients: None,
+            ahead: None,
         })
     }
 
@@ -194,7 +199,7 @@ impl TransferJob {
             return Ok(StepOutcome::Continue);
         };
         let next = self.state.batches.next(instances.len());
-        let end = next.end;
+        let (start, end) = (next.start, next.end);
         let batch: Vec<InstanceRef> = instances[next].to_vec();
         let total = instances.len();
         let uids = batch
@@ -229,7 +234,29 @@ impl TransferJob {
             let targets = requests(&study, listed, instances, &to_send)?;
             let sending: Vec<Uid> = to_send.iter().map(|(_, uid)| (*uid).clone()).collect();
             let count = sending.len();
-            let relayed = relay(&source, &destination, targets, sending).await?;
+            let ready = match self.ahead.take() {
+                Some((at, ahead)) if at == start => ahead.take_for(&targets),
+                _ => Vec::new(),
+            };
+            // The batch after this one is sent for once this one's body is out (it is never
+            // one that the destination must be asked about first).
+            let following = self.state.batches.following(total);
+            let after = match &following {
+                Some(range) => {
+                    let uids = instances[range.clone()]
+                        .iter()
+                        .map(|i| Uid::new(i.sop.clone()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let all: Vec<(&InstanceRef, &Uid)> =
+                        instances[range.clone()].iter().zip(&uids).collect();
+                    Some(requests(&study, listed, instances, &all)?)
+                }
+                None => None,
+            };
+            let relayed = relay(&source, &destination, (targets, ready), sending, after).await?;
+            self.ahead = following
+                .zip(relayed.prefetched)
+                .map(|(range, ahead)| (range.start, ahead));
             let reasons: Vec<String> = relayed
                 .outcomes
                 .iter()
@@ -375,6 +402,7 @@ impl Job for TransferJob {
     }
 
     fn reset(&mut self) {
+        self.ahead = None;
         self.state.instances = None;
         self.state.batches.restart();
     }
