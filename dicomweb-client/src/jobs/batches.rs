@@ -58,6 +58,14 @@ impl Batches {
         self.cursor.min(len)..(self.cursor + self.batch).min(len)
     }
 
+    /// The batch after the next one, when there is one and it will be sent without asking
+    /// the destination first: what may be fetched while the next one is stored.
+    pub(super) fn following(&self, len: usize) -> Option<Range<usize>> {
+        let start = (self.cursor + self.batch).min(len);
+        let end = (start + self.batch).min(len);
+        (start < end && start >= self.verify_until).then_some(start..end)
+    }
+
     /// Whether the destination must be asked which items of the next batch it holds.
     pub(super) fn must_verify(&self) -> bool {
         self.cursor < self.verify_until
@@ -115,6 +123,21 @@ impl Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_following_batch_is_known_unless_it_must_be_verified_or_there_is_none() {
+        let mut batches = Batches::new();
+        batches.set_batch(2);
+        assert_eq!(batches.following(5), Some(2..4));
+        batches.done(2, 2, 0, 0);
+        assert_eq!(batches.following(5), Some(4..5));
+        batches.done(4, 2, 0, 0);
+        assert_eq!(batches.following(5), None);
+        // Only the batch in flight at a crash is verified; the one after it is not.
+        let restored = Batches::new().restored();
+        assert!(restored.must_verify());
+        assert_eq!(restored.following(40), Some(16..32));
+    }
 
     #[test]
     fn a_restored_or_failed_or_restarted_job_verifies_what_may_have_arrived() {

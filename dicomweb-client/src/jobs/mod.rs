@@ -2,10 +2,14 @@
 //!
 //! - [`TransferJob`] copies a study, or a [`Scope`] of it (some series, one instance), from one
 //!   DICOMweb server to another: its first step lists the instances at the source (QIDO-RS,
-//!   every page); each later step moves one batch
-//!   (WADO-RS retrieve of each instance to a temporary folder, then one STOW-RS request to the
-//!   destination). The list and the batch cursor are the job's saved state, so a job resumed
-//!   after a crash goes on from the first batch not finished.
+//!   every page); each later step moves one batch by relaying it: the fewest WADO-RS requests
+//!   that return exactly the batch (the study, whole series, else a few instance requests at
+//!   once) streamed part by part into one chunked STOW-RS request to the destination, with no
+//!   temporary file (see `relay.rs`); while the destination stores a batch, the next batch's
+//!   first requests are already sent to the source. A destination that takes no chunked request
+//!   (`ChunkedTransfers: false`) gets the batch through a temporary folder instead. The list
+//!   and the batch cursor are the job's saved state, so a job resumed after a crash goes on
+//!   from the first batch not finished.
 //! - [`StoreJob`] uploads local files the same way, a batch per step.
 //!
 //! A job resumed from its saved state (after a restart or a crash) first asks the destination
@@ -41,6 +45,7 @@
 //! ```
 
 mod batches;
+mod relay;
 mod scope;
 mod store_job;
 mod transfer;
@@ -176,11 +181,16 @@ fn store_failure(summary: &crate::StoreSummary, sent: usize, destination: &str) 
             None => format!("{}: {}", f.source, f.reason),
         })
         .collect();
+    not_stored(&reasons, sent, destination)
+}
+
+/// The job's failure when some of `sent` instances were not stored, one reason each.
+fn not_stored(reasons: &[String], sent: usize, destination: &str) -> StepOutcome {
     StepOutcome::Failure {
         code: NETWORK_PROTOCOL,
         description: format!(
             "{} of {sent} instances were not stored at {destination}: {}",
-            summary.failed.len(),
+            reasons.len(),
             reasons.join("; ")
         ),
     }

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Scope;
 use super::batches::Batches;
+use super::relay::{Prefetched, is_stored, relay};
 use super::{
-    Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, present_at, store_failure,
+    Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, not_stored, present_at,
+    store_failure,
 };
 use crate::{Client, Error, StoreOptions};
 
@@ -45,6 +47,9 @@ pub struct TransferJob {
     state: State,
     connect: Connect,
     clients: Option<(Client, Client)>,
+    /// The first replies of the batch that starts at this index, sent for while the batch
+    /// before it was stored (not saved).
+    ahead: Option<(usize, Prefetched)>,
 }
 
 impl TransferJob {
@@ -72,6 +77,7 @@ impl TransferJob {
             },
             connect,
             clients,
+            ahead: None,
         })
     }
 
@@ -98,6 +104,7 @@ impl TransferJob {
             state,
             connect,
             clients: None,
+            ahead: None,
         })
     }
 
@@ -192,7 +199,7 @@ impl TransferJob {
             return Ok(StepOutcome::Continue);
         };
         let next = self.state.batches.next(instances.len());
-        let end = next.end;
+        let (start, end) = (next.start, next.end);
         let batch: Vec<InstanceRef> = instances[next].to_vec();
         let total = instances.len();
         let uids = batch
@@ -204,33 +211,85 @@ impl TransferJob {
         } else {
             Default::default()
         };
-        let temp = tempfile::tempdir().map_err(|source| Error::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?;
-        let mut files = Vec::new();
-        // Counted into the state only when the step succeeds: a step that fails is run again.
-        let mut skipped = 0;
-        for (instance, uid) in batch.iter().zip(&uids) {
-            if present.contains(uid.as_str()) {
-                skipped += 1;
-                continue;
-            }
-            if ctx.is_cancelled() {
-                return Ok(StepOutcome::Continue);
-            }
-            let target = Target::instance(
-                Uid::new(self.state.study.clone())?,
-                Uid::new(instance.series.clone())?,
-                uid.clone(),
-            );
-            let got = source
-                .retrieve_instances_to_dir(&RetrieveInstances::new(target), temp.path())
-                .await?;
-            files.extend(got.files.into_iter().map(|f| f.path));
+        let skipped = uids
+            .iter()
+            .filter(|uid| present.contains(uid.as_str()))
+            .count();
+        let to_send: Vec<(&InstanceRef, &Uid)> = batch
+            .iter()
+            .zip(&uids)
+            .filter(|(_, uid)| !present.contains(uid.as_str()))
+            .collect();
+        if ctx.is_cancelled() {
+            return Ok(StepOutcome::Continue);
         }
+        // Counted into the state only when the step succeeds: a step that fails is run again.
         let (mut sent, mut bytes) = (0, 0);
-        if !files.is_empty() {
+        if !to_send.is_empty() && destination.chunked_transfers() {
+            let listed = match &self.state.scope {
+                None => Listed::Study,
+                Some(Scope::Series(_)) => Listed::Series,
+                Some(Scope::Instance { .. }) => Listed::Instances,
+            };
+            let targets = requests(&study, listed, instances, &to_send)?;
+            let sending: Vec<Uid> = to_send.iter().map(|(_, uid)| (*uid).clone()).collect();
+            let count = sending.len();
+            let ready = match self.ahead.take() {
+                Some((at, ahead)) if at == start => ahead.take_for(&targets),
+                _ => Vec::new(),
+            };
+            // The batch after this one is sent for once this one's body is out (it is never
+            // one that the destination must be asked about first).
+            let following = self.state.batches.following(total);
+            let after = match &following {
+                Some(range) => {
+                    let uids = instances[range.clone()]
+                        .iter()
+                        .map(|i| Uid::new(i.sop.clone()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let all: Vec<(&InstanceRef, &Uid)> =
+                        instances[range.clone()].iter().zip(&uids).collect();
+                    Some(requests(&study, listed, instances, &all)?)
+                }
+                None => None,
+            };
+            let relayed = relay(&source, &destination, (targets, ready), sending, after).await?;
+            self.ahead = following
+                .zip(relayed.prefetched)
+                .map(|(range, ahead)| (range.start, ahead));
+            let reasons: Vec<String> = relayed
+                .outcomes
+                .iter()
+                .filter(|(_, outcome)| !is_stored(outcome))
+                .map(|(uid, outcome)| format!("{uid}: {outcome}"))
+                .collect();
+            if !reasons.is_empty() {
+                return Ok(not_stored(&reasons, count, &self.state.destination));
+            }
+            sent = count as u64;
+            bytes = relayed.bytes;
+        } else if !to_send.is_empty() {
+            // A destination that takes no chunked request needs each body's length before
+            // it is sent: the instances go through a temporary folder.
+            let temp = tempfile::tempdir().map_err(|source| Error::Io {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            let mut files = Vec::new();
+            for (instance, uid) in &to_send {
+                if ctx.is_cancelled() {
+                    return Ok(StepOutcome::Continue);
+                }
+                let target = Target::instance(
+                    study.clone(),
+                    Uid::new(instance.series.clone())?,
+                    (*uid).clone(),
+                );
+                let got = source
+                    .retrieve_instances_to_dir(&RetrieveInstances::new(target), temp.path())
+                    .await?;
+                files.extend(got.files.into_iter().map(|f| f.path));
+            }
             let options = StoreOptions::default()
                 .batch_instances(files.len())
                 .batch_bytes(u64::MAX)
@@ -246,13 +305,62 @@ impl TransferJob {
             sent = summary.stored.len() as u64;
             bytes = summary.bytes;
         }
-        self.state.batches.done(end, sent, skipped, bytes);
+        self.state.batches.done(end, sent, skipped as u64, bytes);
         Ok(if end >= total {
             StepOutcome::Success
         } else {
             StepOutcome::Continue
         })
     }
+}
+
+/// What the job's list of instances holds in full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listed {
+    /// Every instance of the study.
+    Study,
+    /// Every instance of each series it names.
+    Series,
+    /// Only some instances.
+    Instances,
+}
+
+/// The WADO-RS requests that return exactly the instances `to_send` (in the batch's order):
+/// the whole study when they are all the instances of a list that holds the whole study,
+/// each series of which they are all the listed instances when the list holds whole series,
+/// and one request per instance for the rest.
+fn requests(
+    study: &Uid,
+    listed: Listed,
+    list: &[InstanceRef],
+    to_send: &[(&InstanceRef, &Uid)],
+) -> Result<Vec<Target>, Error> {
+    if listed == Listed::Study && to_send.len() == list.len() {
+        return Ok(vec![Target::study(study.clone())]);
+    }
+    let count_in = |series: &str, list: &mut dyn Iterator<Item = &InstanceRef>| {
+        list.filter(|i| i.series == series).count()
+    };
+    let mut targets = Vec::new();
+    let mut whole_series: Vec<&str> = Vec::new();
+    for (instance, uid) in to_send {
+        let series = instance.series.as_str();
+        if whole_series.contains(&series) {
+            continue;
+        }
+        let sending = count_in(series, &mut to_send.iter().map(|(i, _)| *i));
+        if listed != Listed::Instances && sending == count_in(series, &mut list.iter()) {
+            whole_series.push(series);
+            targets.push(Target::series(study.clone(), Uid::new(series)?));
+        } else {
+            targets.push(Target::instance(
+                study.clone(),
+                Uid::new(series)?,
+                (*uid).clone(),
+            ));
+        }
+    }
+    Ok(targets)
 }
 
 impl Job for TransferJob {
@@ -294,6 +402,7 @@ impl Job for TransferJob {
     }
 
     fn reset(&mut self) {
+        self.ahead = None;
         self.state.instances = None;
         self.state.batches.restart();
     }
@@ -321,5 +430,60 @@ mod tests {
         scoped.scope = Some(Scope::series(vec!["1.2.3.4".parse().unwrap()]).unwrap());
         let again: State = serde_json::from_value(serde_json::to_value(&scoped).unwrap()).unwrap();
         assert_eq!(again, scoped);
+    }
+
+    fn refs(list: &[(&str, &str)]) -> Vec<InstanceRef> {
+        list.iter()
+            .map(|(series, sop)| InstanceRef {
+                series: (*series).to_owned(),
+                sop: (*sop).to_owned(),
+            })
+            .collect()
+    }
+
+    /// The requests for the instances of `list` at `sending` (positions).
+    fn planned(listed: Listed, list: &[InstanceRef], sending: &[usize]) -> Vec<Target> {
+        let uids: Vec<Uid> = list.iter().map(|i| uid(&i.sop)).collect();
+        let to_send: Vec<(&InstanceRef, &Uid)> =
+            sending.iter().map(|&i| (&list[i], &uids[i])).collect();
+        requests(&uid("1.2"), listed, list, &to_send).unwrap()
+    }
+
+    fn uid(text: &str) -> Uid {
+        Uid::new(text).unwrap()
+    }
+
+    #[test]
+    fn a_batch_is_asked_for_by_study_whole_series_or_instance() {
+        let list = refs(&[
+            ("1.2.1", "1.2.1.1"),
+            ("1.2.1", "1.2.1.2"),
+            ("1.2.2", "1.2.2.1"),
+        ]);
+        let (study, one, two) = (uid("1.2"), uid("1.2.1"), uid("1.2.2"));
+        assert_eq!(
+            planned(Listed::Study, &list, &[0, 1, 2]),
+            [Target::study(study.clone())]
+        );
+        assert_eq!(
+            planned(Listed::Series, &list, &[0, 1, 2]),
+            [
+                Target::series(study.clone(), one.clone()),
+                Target::series(study.clone(), two.clone())
+            ]
+        );
+        // Half of series 1.2.1: an instance request; all of 1.2.2: a series request.
+        assert_eq!(
+            planned(Listed::Study, &list, &[1, 2]),
+            [
+                Target::instance(study.clone(), one, uid("1.2.1.2")),
+                Target::series(study.clone(), two.clone())
+            ]
+        );
+        // A list of single instances never stands for a whole series.
+        assert_eq!(
+            planned(Listed::Instances, &list[2..], &[0]),
+            [Target::instance(study, two, uid("1.2.2.1"))]
+        );
     }
 }

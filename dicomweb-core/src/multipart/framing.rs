@@ -101,6 +101,21 @@ impl MultipartFraming {
         ))
     }
 
+    /// The head of the part at `index` like [`part_head`](Self::part_head), but without
+    /// `Content-Length`: for a part whose length is not known before its bytes are sent (the
+    /// next delimiter ends it).
+    ///
+    /// Fails when the media type would not be a valid header value (control characters).
+    pub fn part_head_unsized(
+        &self,
+        index: usize,
+        content_type: &MediaType,
+    ) -> Result<Bytes, Error> {
+        let content_type = content_type.to_string();
+        check_field(index, "Content-Type", &content_type)?;
+        Ok(write_head(&self.boundary, index, &content_type, None, &[]))
+    }
+
     /// The delimiter that ends a part's body when another part follows: CRLF, `--`, the
     /// boundary. [`part_head`](Self::part_head) starts with it for every part but the first.
     pub fn delimiter(&self) -> Bytes {
@@ -232,6 +247,22 @@ mod tests {
         }
         body.extend_from_slice(framed.close_delimiter());
         body
+    }
+
+    #[test]
+    fn an_unsized_head_has_no_content_length() {
+        let framing = MultipartFraming::new(Boundary::new("B").unwrap());
+        let dicom = MediaType::new("application", "dicom");
+        let first = framing.part_head_unsized(0, &dicom).unwrap();
+        assert_eq!(
+            &first[..],
+            b"--B\r\nContent-Type: application/dicom\r\n\r\n"
+        );
+        let second = framing.part_head_unsized(1, &dicom).unwrap();
+        assert_eq!(
+            &second[..],
+            b"\r\n--B\r\nContent-Type: application/dicom\r\n\r\n"
+        );
     }
 
     #[test]
