@@ -34,9 +34,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Run, build_dicomweb, env_or, measure, settle, stored_count, target_dir};
+use support::{
+    Run, bench_study, build_dicomweb, env_or, measure, settle, stored_count, target_dir,
+};
 use test_support::orthanc::Orthanc;
-use test_support::study::StudySpec;
 
 /// The destination's name in the source's `DicomWeb.Servers` and `OrthancPeers`.
 const DESTINATION: &str = "destination";
@@ -57,15 +58,7 @@ fn main() {
     let dicomweb = build_dicomweb(&target_dir());
 
     let work = tempfile::tempdir().unwrap();
-    let spec = StudySpec {
-        series: 4,
-        rows: 512,
-        columns: 512,
-        frames: 2,
-        modality: "CT".to_owned(),
-        ..StudySpec::new(400)
-    }
-    .with_total_bytes(mb * 1024 * 1024);
+    let spec = bench_study(mb);
     let study_dir = work.path().join("study");
     let files = spec.write_to(&study_dir).unwrap();
     let study = spec.study_uid();

@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Run, build_dicomweb, env_or, measure, settle, stored_count, target_dir};
+use support::{
+    Run, bench_study, build_dicomweb, env_or, measure, settle, stored_count, target_dir,
+};
 
 use test_support::orthanc::Orthanc;
-use test_support::study::StudySpec;
 
 const DICOMWEB_CLIENT: &str = "dicomweb-client==0.61.2";
 const PYDICOM: &str = "pydicom==3.0.2";
@@ -39,15 +40,7 @@ fn main() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/bench_dicomweb_client.py");
 
     let work = tempfile::tempdir().unwrap();
-    let spec = StudySpec {
-        series: 4,
-        rows: 512,
-        columns: 512,
-        frames: 2,
-        modality: "CT".to_owned(),
-        ..StudySpec::new(400)
-    }
-    .with_total_bytes(mb * 1024 * 1024);
+    let spec = bench_study(mb);
     let study_dir = work.path().join("study");
     let generated = Instant::now();
     let files = spec.write_to(&study_dir).unwrap();

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use test_support::study::StudySpec;
+
 /// One measured run of a child process.
 #[derive(Clone, Copy, Debug)]
 pub struct Run {
@@ -85,4 +87,18 @@ pub fn build_dicomweb(target: &Path) -> PathBuf {
         .unwrap();
     assert!(status.success(), "building dicomweb failed");
     target.join("release/dicomweb")
+}
+
+/// The study both benchmarks move: 4 CT series of 512×512 16-bit images, 2 frames each
+/// (1 MiB an instance), `mb` MiB in all.
+pub fn bench_study(mb: u64) -> StudySpec {
+    StudySpec {
+        series: 4,
+        rows: 512,
+        columns: 512,
+        frames: 2,
+        modality: "CT".to_owned(),
+        ..StudySpec::new(400)
+    }
+    .with_total_bytes(mb * 1024 * 1024)
 }
