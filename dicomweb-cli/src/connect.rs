@@ -166,8 +166,9 @@ impl Options {
     /// The server's URL and the settings its registry entry carries.
     fn server_builder(&self) -> Result<ClientBuilder, Failure> {
         if let (Some(config), Some(name)) = (&self.config, &self.server) {
-            let registry = ServerRegistry::load(config)?;
-            return Ok(ClientBuilder::from_server(registry.require(name)?)?);
+            let config = (config.clone(), ServerRegistry::load(config)?);
+            let server = endpoint::lookup(name, Some(&config))?;
+            return Ok(ClientBuilder::from_server(server)?);
         }
         if self.config.is_some() {
             return Err(Failure(

@@ -7,7 +7,7 @@
 //! entry's credentials, never the global ones. Jobs save the endpoint as given — a name or a
 //! URL, never a secret — and `jobs run` resolves names in the `--config` given to it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dicomweb_client::{Error, ServerConfig, ServerRegistry};
 
@@ -43,24 +43,13 @@ pub fn lookup<'r>(
              file, but no --config FILE was given"
         )));
     };
-    registry
-        .server(name)
-        .ok_or_else(|| config_error(missing(name, path, registry)))
-}
-
-/// Why `name` is not in the registry read from `path`, with the names it does have.
-fn missing(name: &str, path: &Path, registry: &ServerRegistry) -> String {
-    let known: Vec<&str> = registry.iter().map(|(n, _)| n).collect();
-    format!(
-        "expected an entry {name:?} in DicomWeb.Servers or GoogleCloudPlatform.Accounts of {}, \
-         found none (known: {})",
-        path.display(),
-        if known.is_empty() {
-            "none".to_owned()
-        } else {
-            known.join(", ")
-        }
-    )
+    registry.require(name).map_err(|e| match e {
+        Error::Config { message } => config_error(format!(
+            "{}: {message} (the entries of DicomWeb.Servers and GoogleCloudPlatform.Accounts)",
+            path.display()
+        )),
+        other => other,
+    })
 }
 
 fn config_error(message: String) -> Error {

@@ -411,4 +411,8 @@ fn a_server_comes_from_an_orthanc_configuration() {
         "--config", config, "--server", "missing", "search", "studies",
     ]));
     assert!(line.contains("missing"), "{line}");
+    assert!(
+        line.contains(config) && line.contains("known: local"),
+        "{line}"
+    );
 }
