@@ -140,7 +140,7 @@ pub(super) async fn relay(
     let outcomes: Vec<_> = batch.iter().cloned().zip(result.classify(&batch)).collect();
     let stored = outcomes
         .iter()
-        .filter(|(_, outcome)| is_stored(outcome))
+        .filter(|(_, outcome)| outcome.is_stored())
         .count();
     destination.report(ProgressEvent::InstancesSent {
         count: stored as u64,
@@ -150,14 +150,6 @@ pub(super) async fn relay(
         bytes: shared.bytes.load(Ordering::Relaxed),
         prefetched,
     })
-}
-
-/// Whether the destination kept the instance.
-pub(super) fn is_stored(outcome: &StowOutcome) -> bool {
-    matches!(
-        outcome,
-        StowOutcome::Stored { .. } | StowOutcome::StoredWithWarning { .. }
-    )
 }
 
 /// What every opening of the body shares.
@@ -495,7 +487,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(relayed.outcomes.iter().all(|(_, o)| is_stored(o)));
+        assert!(relayed.outcomes.iter().all(|(_, o)| o.is_stored()));
         let sent = bodies.lock().unwrap().clone();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0], vec![part10("1.2.3.4.1"), part10("1.2.3.4.2")]);
@@ -517,7 +509,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(relayed.outcomes.iter().all(|(_, o)| is_stored(o)));
+        assert!(relayed.outcomes.iter().all(|(_, o)| o.is_stored()));
         let sent = bodies.lock().unwrap().clone();
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0], sent[1]);
@@ -589,7 +581,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(second.outcomes.iter().all(|(_, o)| is_stored(o)));
+        assert!(second.outcomes.iter().all(|(_, o)| o.is_stored()));
         assert_eq!(
             requests.load(Ordering::SeqCst),
             2,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Scope;
 use super::batches::Batches;
-use super::relay::{Prefetched, is_stored, relay};
+use super::relay::{Prefetched, relay};
 use super::{
     Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, not_stored, present_at,
     store_failure,
@@ -260,7 +260,7 @@ impl TransferJob {
             let reasons: Vec<String> = relayed
                 .outcomes
                 .iter()
-                .filter(|(_, outcome)| !is_stored(outcome))
+                .filter(|(_, outcome)| !outcome.is_stored())
                 .map(|(uid, outcome)| format!("{uid}: {outcome}"))
                 .collect();
             if !reasons.is_empty() {
