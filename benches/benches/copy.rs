@@ -20,7 +20,8 @@
 //! sample of files (first, middle, last).
 //!
 //! Settings (environment): `DICOMWEB_BENCH_MB` (study size, default 400),
-//! `DICOMWEB_BENCH_ROUNDS` (default 3). Prints
+//! `DICOMWEB_BENCH_ROUNDS` (default 3), `DICOMWEB_BENCH_TRANSFER_ARGS` (more options for
+//! `dicomweb transfer`, split at white space: `--batch 32`). Prints
 //! `RATIO transfer_throughput vs orthanc_dicomweb_stow: x` (goal ≥ 1.0),
 //! `RATIO transfer_throughput vs orthanc_peering: x` (goal ≥ 0.8), throughput ratios of the
 //! median times (theirs ÷ ours), and `PEAK transfer_copy ours: N MiB` (goal ≤ 64 MiB whatever
@@ -55,6 +56,11 @@ const METHODS: [Method; 3] = [Method::Ours, Method::Stow, Method::Peering];
 fn main() {
     let mb: u64 = env_or("DICOMWEB_BENCH_MB", 400);
     let rounds: usize = env_or("DICOMWEB_BENCH_ROUNDS", 3);
+    let extra: Vec<String> = std::env::var("DICOMWEB_BENCH_TRANSFER_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     let dicomweb = build_dicomweb(&target_dir());
 
     let work = tempfile::tempdir().unwrap();
@@ -114,7 +120,8 @@ fn main() {
                             .args(["--from", &source.dicomweb_url()])
                             .args(["--to", &to_ours.dicomweb_url()])
                             .args(["--study", &study, "--state"])
-                            .arg(state.path()),
+                            .arg(state.path())
+                            .args(&extra),
                     );
                     check_sample(&to_ours, &sample);
                     ours.push(run);

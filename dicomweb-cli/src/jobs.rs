@@ -223,7 +223,19 @@ pub async fn wait_all(
             bar.finish_and_clear();
             return Ok(records);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Woken when a job here ends (the engine tells its waiters at once), else polled:
+        // the progress bar, jobs paused by someone, jobs that finished on another engine.
+        let pending = ids.iter().zip(&records).find(|(_, r)| is_unfinished(r));
+        let tick = tokio::time::sleep(Duration::from_millis(200));
+        match pending {
+            Some((id, _)) => {
+                tokio::select! {
+                    () = tick => {}
+                    _ = handle.wait(*id) => {}
+                }
+            }
+            None => tick.await,
+        }
     }
 }
 

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::{DEFAULT_BATCH, step_outcome};
 use crate::Error;
 
+/// A job's batches on their way at once: the one being stored, and the next one, whose
+/// request starts once the current one's body is sent (see the relay). After a crash or a
+/// failure, both may have arrived.
+const IN_FLIGHT: usize = 2;
+
 /// A batch cursor and the job's counters (saved, flattened into the job's state), plus how
 /// far the destination must be asked before sending (not saved: set on restore).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +47,7 @@ impl Batches {
         }
     }
 
-    /// Restored from saved state: the batch that was in flight may have arrived in part.
+    /// Restored from saved state: the batches that were in flight may have arrived in part.
     pub(super) fn restored(mut self) -> Batches {
         self.unsure();
         self
@@ -71,9 +76,11 @@ impl Batches {
         self.cursor < self.verify_until
     }
 
-    /// Marks everything up to the end of the next batch as possibly at the destination.
+    /// Marks everything up to the end of the batches that may be in flight as possibly at the
+    /// destination.
     fn unsure(&mut self) {
-        self.verify_until = self.verify_until.max(self.cursor + self.batch);
+        let end = self.cursor + IN_FLIGHT * self.batch;
+        self.verify_until = self.verify_until.max(end);
     }
 
     /// Records a successful step: the batch ending at `end` is done.
@@ -133,10 +140,15 @@ mod tests {
         assert_eq!(batches.following(5), Some(4..5));
         batches.done(4, 2, 0, 0);
         assert_eq!(batches.following(5), None);
-        // Only the batch in flight at a crash is verified; the one after it is not.
-        let restored = Batches::new().restored();
+        // The two batches in flight at a crash are verified; the one after them is not.
+        let mut restored = Batches::new().restored();
         assert!(restored.must_verify());
-        assert_eq!(restored.following(40), Some(16..32));
+        assert_eq!(restored.following(60), None);
+        restored.done(16, 16, 0, 0);
+        assert!(restored.must_verify());
+        assert_eq!(restored.following(60), Some(32..48));
+        restored.done(32, 16, 0, 0);
+        assert!(!restored.must_verify());
     }
 
     #[test]
@@ -163,12 +175,13 @@ mod tests {
         batches.done(8, 4, 0, 100);
         batches.restart();
         assert_eq!((batches.cursor, batches.sent, batches.batch), (0, 0, 4));
-        for cursor in [0, 4, 8] {
+        for cursor in [0, 4, 8, 12] {
             batches.cursor = cursor;
             assert!(batches.must_verify(), "{cursor}");
         }
-        batches.cursor = 12;
+        batches.cursor = 16;
         assert!(!batches.must_verify());
+        batches.cursor = 12;
         assert_eq!(batches.percent(24), 50);
         assert_eq!(Batches::new().percent(0), 100);
     }

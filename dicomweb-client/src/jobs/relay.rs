@@ -9,9 +9,10 @@
 //! byte goes out: an instance that is not in the batch, returned twice, or missing from the
 //! source's replies stops the body with an error that names it.
 //!
-//! Once the body is sent, while the destination stores it, the first requests of the next
-//! batch are sent to the source ([`Prefetched`]): their replies wait, bounded by the
-//! connection's buffers, until the next step relays them.
+//! Batches overlap: [`InFlight::finish`] starts the next batch's request as soon as the
+//! current batch's body is out, so the destination receives one batch while it stores the
+//! one before (at most two of a job's requests at once). The request runs in a task of its
+//! own, so it goes on while the engine saves the step; dropping an [`InFlight`] aborts it.
 
 use std::collections::HashSet;
 use std::io;
@@ -26,10 +27,12 @@ use dicomweb_core::multipart::{Boundary, MultipartFraming};
 use dicomweb_core::request::{RetrieveInstances, Store, Target};
 use dicomweb_core::response::{StowOutcome, parse_store};
 use futures_util::{StreamExt, stream};
+use http::{HeaderMap, StatusCode};
 use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
 
 use crate::progress::ProgressEvent;
-use crate::{BodySource, Client, Error, PartStream, RequestBody};
+use crate::{BodySource, Client, Error, PartStream, RequestBody, TransportError};
 
 /// WADO-RS requests of one batch in flight at once (their bodies are read in order).
 const REQUESTS_IN_FLIGHT: usize = 4;
@@ -38,118 +41,124 @@ const REQUESTS_IN_FLIGHT: usize = 4;
 const CHUNKS_QUEUED: usize = 8;
 
 /// What the destination said about each instance of a relayed batch, the instance bytes
-/// sent in the request that got the reply, and the next batch's first replies.
+/// sent in the request that got the reply, and the next batch's request, when it was started.
 pub(super) struct Relayed {
     pub(super) outcomes: Vec<(Uid, StowOutcome)>,
     pub(super) bytes: u64,
-    pub(super) prefetched: Option<Prefetched>,
+    pub(super) next: Option<InFlight>,
 }
 
-/// The first WADO-RS requests of a batch, sent ahead: their replies, not yet read.
-pub(super) struct Prefetched {
-    targets: Vec<Target>,
-    /// In a mutex only so that a job holding them stays `Sync` (a reply's body is not).
-    replies: Mutex<Vec<PartStream>>,
+/// A batch's STOW-RS request, started ([`InFlight::start`]) and running in a task of its own;
+/// [`InFlight::finish`] waits for its reply. Dropped unfinished, it is aborted.
+pub(super) struct InFlight {
+    shared: Arc<Shared>,
+    destination: Client,
+    label: String,
+    task: JoinHandle<Result<(StatusCode, HeaderMap, Bytes), Error>>,
 }
 
-impl Prefetched {
-    /// The replies, when `targets` begins with the requests they answer (else they are
-    /// dropped: the batch is asked for anew).
-    pub(super) fn take_for(self, targets: &[Target]) -> Vec<PartStream> {
-        if targets.starts_with(&self.targets) {
-            self.replies.into_inner().unwrap_or_default()
-        } else {
-            Vec::new()
-        }
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
-/// Sends the first of `targets` (as many as are in flight in a relay) and keeps the replies
-/// up to the first request that failed (the relay sends that one and the rest again).
-async fn prefetch(source: &Client, mut targets: Vec<Target>) -> Prefetched {
-    targets.truncate(REQUESTS_IN_FLIGHT);
-    let replies = futures_util::future::join_all(targets.iter().map(|target| async move {
-        source
-            .retrieve_instances(&RetrieveInstances::new(target.clone()))
-            .await
-    }))
-    .await;
-    let replies: Vec<PartStream> = replies.into_iter().map_while(Result::ok).collect();
-    targets.truncate(replies.len());
-    Prefetched {
-        targets,
-        replies: Mutex::new(replies),
+impl InFlight {
+    /// Starts storing `batch` at `destination`, streamed from `source`'s replies to the WADO-RS
+    /// requests `targets` (which together return exactly the batch's instances).
+    pub(super) fn start(
+        source: &Client,
+        destination: &Client,
+        targets: Vec<Target>,
+        batch: Vec<Uid>,
+    ) -> Result<InFlight, Error> {
+        let dicom = MediaType::new("application", "dicom");
+        let store = Store::new(Boundary::from_random_bytes(rand::random::<[u8; 24]>()))
+            .related_type(dicom.clone());
+        let head = store.to_request_head(destination.base_url())?;
+        let label = format!("{} {}", head.method(), head.uri());
+        let shared = Arc::new(Shared {
+            source: source.clone(),
+            targets,
+            batch,
+            framing: store.framing(),
+            dicom,
+            sent: Notify::new(),
+            bytes: AtomicU64::new(0),
+            error: Mutex::new(None),
+        });
+        let body = {
+            let shared = shared.clone();
+            BodySource::new(move || open(shared.clone()))
+        };
+        let task = {
+            let destination = destination.clone();
+            tokio::spawn(async move {
+                destination
+                    .fetch_body(head.map(|()| RequestBody::Source(body)))
+                    .await
+            })
+        };
+        Ok(InFlight {
+            shared,
+            destination: destination.clone(),
+            label,
+            task,
+        })
     }
-}
 
-/// Retrieves `batch` from `source` with the WADO-RS requests `targets` (which together return
-/// exactly the batch's instances; `ready` holds the replies to the first of them, when they
-/// were sent ahead) and stores it at `destination` with one STOW-RS request whose body is
-/// streamed from the replies. The reply is classified instance by instance. Once the body is
-/// sent, the requests `next` begins with are sent ahead.
-pub(super) async fn relay(
-    source: &Client,
-    destination: &Client,
-    (targets, ready): (Vec<Target>, Vec<PartStream>),
-    batch: Vec<Uid>,
-    next: Option<Vec<Target>>,
-) -> Result<Relayed, Error> {
-    let dicom = MediaType::new("application", "dicom");
-    let store = Store::new(Boundary::from_random_bytes(rand::random::<[u8; 24]>()))
-        .related_type(dicom.clone());
-    let head = store.to_request_head(destination.base_url())?;
-    let shared = Arc::new(Shared {
-        source: source.clone(),
-        targets,
-        batch: batch.clone(),
-        framing: store.framing(),
-        dicom,
-        ready: Mutex::new(ready),
-        sent: Notify::new(),
-        bytes: AtomicU64::new(0),
-        error: Mutex::new(None),
-    });
-    let body = {
-        let shared = shared.clone();
-        BodySource::new(move || open(shared.clone()))
-    };
-    let store = destination.fetch_body(head.map(|()| RequestBody::Source(body)));
-    tokio::pin!(store);
-    let mut prefetched = None;
-    let reply = match next {
-        None => store.await,
-        // The body sent (even when the reply came as fast): send for the next batch.
-        Some(next) => tokio::select! {
-            biased;
-            () = shared.sent.notified() => {
-                let (reply, ahead) =
-                    futures_util::future::join(&mut store, prefetch(source, next)).await;
-                prefetched = Some(ahead);
-                reply
-            }
-            reply = &mut store => reply,
-        },
-    };
-    let (status, headers, text) = match reply {
-        Ok(reply) => reply,
-        // The source's error, when the body broke because of it, says more than the
-        // destination's side of the broken request.
-        Err(error) => return Err(shared.take_error().unwrap_or(error)),
-    };
-    let result = parse_store(status, &headers, &text, destination.read_options())?;
-    let outcomes: Vec<_> = batch.iter().cloned().zip(result.classify(&batch)).collect();
-    let stored = outcomes
-        .iter()
-        .filter(|(_, outcome)| outcome.is_stored())
-        .count();
-    destination.report(ProgressEvent::InstancesSent {
-        count: stored as u64,
-    });
-    Ok(Relayed {
-        outcomes,
-        bytes: shared.bytes.load(Ordering::Relaxed),
-        prefetched,
-    })
+    /// The instances this request stores.
+    pub(super) fn batch(&self) -> &[Uid] {
+        &self.shared.batch
+    }
+
+    /// Waits for the destination's reply and classifies it instance by instance. Once this
+    /// batch's body is out, `next` is called to start the next batch's request.
+    pub(super) async fn finish(
+        mut self,
+        next: Option<impl FnOnce() -> Result<InFlight, Error>>,
+    ) -> Result<Relayed, Error> {
+        let mut started = None;
+        let reply = match next {
+            None => (&mut self.task).await,
+            Some(next) => tokio::select! {
+                biased;
+                () = self.shared.sent.notified() => {
+                    started = Some(next()?);
+                    (&mut self.task).await
+                }
+                reply = &mut self.task => reply,
+            },
+        };
+        let reply = reply.unwrap_or_else(|joined| {
+            Err(Error::Transport {
+                request: self.label.clone(),
+                source: TransportError::body(format!("the request's task ended: {joined}")),
+            })
+        });
+        let (status, headers, text) = match reply {
+            Ok(reply) => reply,
+            // The source's error, when the body broke because of it, says more than the
+            // destination's side of the broken request.
+            Err(error) => return Err(self.shared.take_error().unwrap_or(error)),
+        };
+        let destination = &self.destination;
+        let result = parse_store(status, &headers, &text, destination.read_options())?;
+        let batch = &self.shared.batch;
+        let outcomes: Vec<_> = batch.iter().cloned().zip(result.classify(batch)).collect();
+        let stored = outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_stored())
+            .count();
+        destination.report(ProgressEvent::InstancesSent {
+            count: stored as u64,
+        });
+        Ok(Relayed {
+            outcomes,
+            bytes: self.shared.bytes.load(Ordering::Relaxed),
+            next: started,
+        })
+    }
 }
 
 /// What every opening of the body shares.
@@ -159,8 +168,6 @@ struct Shared {
     batch: Vec<Uid>,
     framing: MultipartFraming,
     dicom: MediaType,
-    /// Replies to the first targets, sent ahead (taken by the first opening).
-    ready: Mutex<Vec<PartStream>>,
     /// Told when an opening has handed over the whole body.
     sent: Notify,
     /// Instance bytes sent by the latest opening.
@@ -238,21 +245,13 @@ async fn produce(shared: &Shared, out: &mut Out) -> Result<(), Stop> {
     let wanted: HashSet<&str> = shared.batch.iter().map(Uid::as_str).collect();
     let mut seen: HashSet<String> = HashSet::new();
     let source = &shared.source;
-    let ready = shared
-        .ready
-        .lock()
-        .map(|mut ready| std::mem::take(&mut *ready))
-        .unwrap_or_default();
-    let rest = shared.targets.get(ready.len()..).unwrap_or_default();
-    let mut replies = stream::iter(ready.into_iter().map(Ok)).chain(
-        stream::iter(rest.iter().cloned())
-            .map(|target| async move {
-                source
-                    .retrieve_instances(&RetrieveInstances::new(target))
-                    .await
-            })
-            .buffered(REQUESTS_IN_FLIGHT),
-    );
+    let mut replies = stream::iter(shared.targets.iter().cloned())
+        .map(|target| async move {
+            source
+                .retrieve_instances(&RetrieveInstances::new(target))
+                .await
+        })
+        .buffered(REQUESTS_IN_FLIGHT);
     while let Some(parts) = replies.next().await {
         let mut parts = parts?;
         while let Some(part) = parts.next_part().await? {
@@ -408,10 +407,22 @@ mod tests {
     /// A destination that refuses the first `refusals` requests with 503 and then stores
     /// what it is sent, keeping each request's decoded parts.
     fn destination(refusals: usize, bodies: Arc<Mutex<Vec<Vec<Bytes>>>>) -> Client {
+        holding_destination(refusals, bodies, None)
+    }
+
+    /// [`destination`]; given `answered_first_with`, it answers its first request only once
+    /// a second request's body has arrived (or after 5 s), and notes there how many bodies it
+    /// had when it answered.
+    fn holding_destination(
+        refusals: usize,
+        bodies: Arc<Mutex<Vec<Vec<Bytes>>>>,
+        answered_first_with: Option<Arc<Mutex<Option<usize>>>>,
+    ) -> Client {
         let seen = Arc::new(AtomicUsize::new(0));
         Client::builder("http://destination/dicom-web")
             .transport(FnTransport::new(move |request: http::Request<RequestBody>| {
                 let (bodies, seen) = (bodies.clone(), seen.clone());
+                let answered_first_with = answered_first_with.clone();
                 async move {
                     let (head, body) = request.into_parts();
                     let body = body
@@ -431,7 +442,17 @@ mod tests {
                         .map(|p| FileMeta::read(p).unwrap().unwrap().sop_instance_uid.unwrap())
                         .collect();
                     bodies.lock().unwrap().push(parts);
-                    if seen.fetch_add(1, Ordering::SeqCst) < refusals {
+                    let index = seen.fetch_add(1, Ordering::SeqCst);
+                    if let (0, Some(answered_first_with)) = (index, answered_first_with) {
+                        let waited = std::time::Instant::now();
+                        while bodies.lock().unwrap().len() < 2
+                            && waited.elapsed() < std::time::Duration::from_secs(5)
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                        }
+                        *answered_first_with.lock().unwrap() = Some(bodies.lock().unwrap().len());
+                    }
+                    if index < refusals {
                         let mut response = http::Response::new(ResponseBody::empty());
                         *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
                         response
@@ -467,6 +488,20 @@ mod tests {
         sops.iter().map(|sop| Uid::new(*sop).unwrap()).collect()
     }
 
+    /// Stores `batch` at `destination` from `source`'s replies to `targets`, starting nothing
+    /// after it.
+    async fn relay(
+        source: &Client,
+        destination: &Client,
+        targets: Vec<Target>,
+        batch: Vec<Uid>,
+    ) -> Result<Relayed, Error> {
+        let current = InFlight::start(source, destination, targets, batch)?;
+        current
+            .finish(None::<fn() -> Result<InFlight, Error>>)
+            .await
+    }
+
     fn series() -> Vec<Target> {
         vec![Target::series(
             Uid::new(STUDY).unwrap(),
@@ -481,9 +516,8 @@ mod tests {
         let relayed = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.2"], requests.clone()),
             &destination(0, bodies.clone()),
-            (series(), Vec::new()),
+            series(),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
-            None,
         )
         .await
         .unwrap();
@@ -503,9 +537,8 @@ mod tests {
         let relayed = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.2"], requests.clone()),
             &destination(1, bodies.clone()),
-            (series(), Vec::new()),
+            series(),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
-            None,
         )
         .await
         .unwrap();
@@ -523,9 +556,8 @@ mod tests {
         let extra = relay(
             &source(&["1.2.3.4.1", "1.2.3.4.9"], Arc::default()),
             &destination(0, bodies.clone()),
-            (series(), Vec::new()),
+            series(),
             uids(&["1.2.3.4.1"]),
-            None,
         )
         .await
         .err()
@@ -539,9 +571,8 @@ mod tests {
         let missing = relay(
             &source(&["1.2.3.4.1"], Arc::default()),
             &destination(0, bodies),
-            (series(), Vec::new()),
+            series(),
             uids(&["1.2.3.4.1", "1.2.3.4.2"]),
-            None,
         )
         .await
         .err()
@@ -551,53 +582,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_next_batchs_requests_sent_ahead_are_relayed_by_the_next_step() {
+    async fn the_next_batch_is_sent_while_the_destination_stores_the_current_one() {
         let requests = Arc::new(AtomicUsize::new(0));
         let bodies = Arc::new(Mutex::new(Vec::new()));
+        let answered_first_with = Arc::new(Mutex::new(None));
         let (source, destination) = (
             source(&["1.2.3.4.1"], requests.clone()),
-            destination(0, bodies.clone()),
+            holding_destination(0, bodies.clone(), Some(answered_first_with.clone())),
         );
-        let first = relay(
-            &source,
-            &destination,
-            (series(), Vec::new()),
-            uids(&["1.2.3.4.1"]),
-            Some(series()),
-        )
-        .await
-        .unwrap();
-        assert_eq!(requests.load(Ordering::SeqCst), 2);
-        let ahead = first.prefetched.unwrap();
-        let elsewhere = vec![Target::study(Uid::new(STUDY).unwrap())];
-        let ready = ahead.take_for(&series());
-        assert_eq!(ready.len(), 1);
-        let second = relay(
-            &source,
-            &destination,
-            (series(), ready),
-            uids(&["1.2.3.4.1"]),
-            None,
-        )
-        .await
-        .unwrap();
-        assert!(second.outcomes.iter().all(|(_, o)| o.is_stored()));
+        let first = InFlight::start(&source, &destination, series(), uids(&["1.2.3.4.1"]));
+        let next = || InFlight::start(&source, &destination, series(), uids(&["1.2.3.4.1"]));
+        let first = first.unwrap().finish(Some(next)).await.unwrap();
+        assert!(first.outcomes.iter().all(|(_, o)| o.is_stored()));
         assert_eq!(
-            requests.load(Ordering::SeqCst),
-            2,
-            "the reply sent ahead was used"
+            *answered_first_with.lock().unwrap(),
+            Some(2),
+            "the second batch's body arrived before the first batch's reply"
         );
+        let second = first.next.expect("the next batch was started");
+        assert_eq!(second.batch(), uids(&["1.2.3.4.1"]).as_slice());
+        let second = second
+            .finish(None::<fn() -> Result<InFlight, Error>>)
+            .await
+            .unwrap();
+        assert!(second.outcomes.iter().all(|(_, o)| o.is_stored()));
+        assert!(second.next.is_none());
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
         assert_eq!(bodies.lock().unwrap()[1], vec![part10("1.2.3.4.1")]);
 
-        let third = relay(
-            &source,
-            &destination,
-            (series(), Vec::new()),
-            uids(&["1.2.3.4.1"]),
-            Some(series()),
-        )
-        .await
-        .unwrap();
-        assert!(third.prefetched.unwrap().take_for(&elsewhere).is_empty());
+        // A request dropped unfinished is aborted (here before its task ever ran).
+        let abandoned = InFlight::start(&source, &destination, series(), uids(&["1.2.3.4.1"]));
+        drop(abandoned.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(bodies.lock().unwrap().len(), 2);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
     }
 }

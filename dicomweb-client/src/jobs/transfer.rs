@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Scope;
 use super::batches::Batches;
-use super::relay::{Prefetched, relay};
+use super::relay::InFlight;
 use super::{
     Connect, SOP_INSTANCE_UID, TRANSFER_JOB, check_no_credentials, not_stored, present_at,
     store_failure,
@@ -47,9 +47,9 @@ pub struct TransferJob {
     state: State,
     connect: Connect,
     clients: Option<(Client, Client)>,
-    /// The first replies of the batch that starts at this index, sent for while the batch
-    /// before it was stored (not saved).
-    ahead: Option<(usize, Prefetched)>,
+    /// The request storing the batch that starts at this index, started once the batch
+    /// before it was sent (not saved).
+    ahead: Option<(usize, InFlight)>,
 }
 
 impl TransferJob {
@@ -231,31 +231,34 @@ impl TransferJob {
                 Some(Scope::Series(_)) => Listed::Series,
                 Some(Scope::Instance { .. }) => Listed::Instances,
             };
-            let targets = requests(&study, listed, instances, &to_send)?;
             let sending: Vec<Uid> = to_send.iter().map(|(_, uid)| (*uid).clone()).collect();
             let count = sending.len();
-            let ready = match self.ahead.take() {
-                Some((at, ahead)) if at == start => ahead.take_for(&targets),
-                _ => Vec::new(),
+            let current = match self.ahead.take() {
+                Some((at, ahead)) if at == start && ahead.batch() == sending.as_slice() => ahead,
+                _ => {
+                    let targets = requests(&study, listed, instances, &to_send)?;
+                    InFlight::start(&source, &destination, targets, sending)?
+                }
             };
-            // The batch after this one is sent for once this one's body is out (it is never
-            // one that the destination must be asked about first).
+            // The batch after this one starts once this one's body is out (it is never one
+            // that the destination must be asked about first).
             let following = self.state.batches.following(total);
-            let after = match &following {
-                Some(range) => {
+            let next = following.clone().map(|range| {
+                let (source, destination, study) = (&source, &destination, &study);
+                move || {
                     let uids = instances[range.clone()]
                         .iter()
                         .map(|i| Uid::new(i.sop.clone()))
                         .collect::<Result<Vec<_>, _>>()?;
                     let all: Vec<(&InstanceRef, &Uid)> =
-                        instances[range.clone()].iter().zip(&uids).collect();
-                    Some(requests(&study, listed, instances, &all)?)
+                        instances[range].iter().zip(&uids).collect();
+                    let targets = requests(study, listed, instances, &all)?;
+                    InFlight::start(source, destination, targets, uids)
                 }
-                None => None,
-            };
-            let relayed = relay(&source, &destination, (targets, ready), sending, after).await?;
+            });
+            let relayed = current.finish(next).await?;
             self.ahead = following
-                .zip(relayed.prefetched)
+                .zip(relayed.next)
                 .map(|(range, ahead)| (range.start, ahead));
             let reasons: Vec<String> = relayed
                 .outcomes
