@@ -3,7 +3,8 @@
 //! Cloud Healthcare API (token endpoint, and forwarding to a second Orthanc) as the
 //! destination. No secret reaches the job state; the global `--user` stays off named
 //! endpoints; a name missing at `jobs run` fails the job naming it; `--series`,
-//! `--instance` and `--all -m` copy exactly their selection.
+//! `--instance` and `--all -m` copy exactly their selection; a destination entry without
+//! chunked transfers gets requests of known length.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,9 +13,10 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use support::healthcare::{Google, key_file};
-use support::{Spec, dicomweb, instance, one_line_error, stored_file, success_json};
+use support::healthcare::{Google, forward, key_file};
+use support::{Spec, dicomweb, instance, one_line_error, orthanc_with, stored_file, success_json};
 use test_support::orthanc::Orthanc;
+use test_support::standin::{StandIn, respond};
 
 const SOURCE_PASSWORD: &str = "source-secret-3141";
 
@@ -355,4 +357,78 @@ fn series_instance_and_match_selections_copy_exactly_the_selection() {
         dir.path().join("state-x").to_str().unwrap(),
     ]));
     assert!(line.contains("no instance 1.2.3.999"), "{line}");
+}
+
+/// A destination entry with `"ChunkedTransfers": false` (a server or proxy that wants every
+/// request's length first) gets its batches with `Content-Length`, never chunked; the same
+/// server named without that setting fails the job with its 411.
+#[test]
+fn a_destination_without_chunked_transfers_gets_sized_requests() {
+    let specs: Vec<Spec> = (1..=5).map(|n| Spec::new("L1", 41, 1 + n % 2, n)).collect();
+    let source = orthanc_with(&specs);
+    let destination = Arc::new(Orthanc::start().unwrap());
+    let behind = destination.clone();
+    let proxy = StandIn::start(move |_, seen| {
+        if seen.chunked {
+            return respond("411 Length Required", &[], b"a length is required");
+        }
+        let rest = seen
+            .target
+            .strip_prefix("/dicom-web")
+            .unwrap_or(&seen.target);
+        forward(&behind, seen, rest)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = serde_json::json!({"DicomWeb": {"Servers": {
+        "sized": {"Url": proxy.url_for("/dicom-web"), "ChunkedTransfers": false},
+        "chunked": {"Url": proxy.url_for("/dicom-web")},
+    }}});
+    let config_path = dir.path().join("orthanc.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let transfer = |to: &str, state: &str| {
+        dicomweb(&[
+            "--quiet",
+            "--config",
+            config_path.to_str().unwrap(),
+            "transfer",
+            "--from",
+            &source.dicomweb_url(),
+            "--to",
+            to,
+            "--all",
+            "--batch",
+            "2",
+            "--state",
+            dir.path().join(state).to_str().unwrap(),
+        ])
+    };
+
+    let records = success_json(&transfer("sized", "sized-state"));
+    assert_eq!(records[0]["State"], "Success", "{records}");
+    for spec in &specs {
+        assert_eq!(
+            stored_file(&destination, &spec.sop),
+            Some(instance(spec)),
+            "{}",
+            spec.sop
+        );
+    }
+    let stores: Vec<_> = proxy
+        .recorded()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(stores.len(), 3, "5 instances in batches of 2");
+    for store in &stores {
+        assert!(!store.chunked);
+        assert_eq!(
+            store.header("content-length"),
+            Some(store.body.len().to_string().as_str())
+        );
+    }
+
+    let failed = transfer("chunked", "chunked-state");
+    assert!(!failed.status.success());
+    let why = failed_jobs(&failed);
+    assert!(why.contains("411"), "{why}");
 }
