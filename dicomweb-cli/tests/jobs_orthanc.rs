@@ -167,26 +167,27 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
             instance.bytes
         );
     }
-    // Each instance was sent once: those of the batch in flight at the kill that had arrived
+    // Each instance was sent once: those of the batches in flight at the kill (the one being
+    // stored and the next, whose request starts once the first body is out) that had arrived
     // were found at the destination (AlreadyThere), not sent again.
     let content = &records[0]["Content"];
     let sent = content["Sent"].as_u64().unwrap();
     let already = content["AlreadyThere"].as_u64().unwrap();
     assert_eq!(sent + already, 40, "{content}");
-    assert!(already <= 2, "at most one batch was in flight: {content}");
+    assert!(already <= 4, "at most two batches were in flight: {content}");
     assert_eq!(content["Moved"], 40);
     // On the wire: after the kill, `jobs run` sent exactly the missing instances, two per
-    // STOW-RS request (a batch half there at the kill needs one request for its other half),
-    // so no batch, and no instance, that had arrived was sent again.
+    // STOW-RS request (a batch half there at the kill needs one request for its other half;
+    // of the two batches in flight, both may be), so no batch, and no instance, that had
+    // arrived was sent again.
     let missing = 40 - at_kill as usize;
     let stows_after = stows.load(Ordering::SeqCst) - stows_at_kill;
     eprintln!(
         "{at_kill} of 40 there at the kill, {stows_at_kill} STOW-RS before, {stows_after} after; {content}"
     );
-    assert_eq!(
-        stows_after,
-        missing.div_ceil(2),
-        "STOW-RS requests after the kill, for {missing} missing instances \
+    assert!(
+        (missing.div_ceil(2)..=missing.div_ceil(2) + 1).contains(&stows_after),
+        "{stows_after} STOW-RS requests after the kill, for {missing} missing instances \
          ({stows_at_kill} before it)"
     );
 }

@@ -74,6 +74,7 @@ mod auth;
 mod body;
 mod builder;
 mod client;
+mod disk;
 mod error;
 #[cfg(feature = "gcp")]
 mod gcp;
@@ -105,7 +106,7 @@ pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
 pub use registry::{ServerConfig, ServerRegistry};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
-pub use retrieve::{PartStream, RetrieveSummary, RetrievedFile};
+pub use retrieve::{PartStream, RetrieveOptions, RetrieveSummary, RetrievedFile};
 pub use retry::{RetryPolicy, retry_after};
 pub use store::{Failed, InstanceSource, StoreOptions, StoreSummary, Stored, collect_files};
 pub use timeout::Timeouts;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dicomweb_client::{Client, RetryPolicy, StoreOptions};
+use dicomweb_client::{Client, RetrieveOptions, RetryPolicy, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
 use dicomweb_core::request::{RetrieveInstances, Target};
@@ -202,6 +202,111 @@ async fn a_single_part_reply_and_a_503_with_retry_after_are_handled() {
         instance
     );
     assert_eq!(server.recorded().len(), 2);
+}
+
+/// A stand-in study of two series (`1.2.3.1`: two instances, `1.2.3.2`: one) that lists its
+/// series with QIDO-RS (or refuses to, with 400) and answers each WADO-RS request with its
+/// instances, the first series' 200 ms late.
+async fn two_series(list: bool) -> StandIn {
+    let one = vec![
+        fake_instance("1.2.3.1.1", 200_000),
+        fake_instance("1.2.3.1.2", 10),
+    ];
+    let two = vec![fake_instance("1.2.3.2.1", 50_000)];
+    serve(move |_, seen| {
+        let multipart = |parts: &[Vec<u8>]| {
+            let (content_type, body) = awkward_multipart(parts);
+            vec![Action::Write(reply(
+                "200 OK",
+                &[("content-type", &content_type)],
+                &body,
+            ))]
+        };
+        let target = seen.target.as_str();
+        if target.starts_with("/dicom-web/studies/1.2.3/series?") {
+            if !list {
+                return vec![Action::Write(reply(
+                    "400 Bad Request",
+                    &[],
+                    b"no QIDO here",
+                ))];
+            }
+            let found = r#"[{"0020000E":{"vr":"UI","Value":["1.2.3.1"]}},
+                            {"0020000E":{"vr":"UI","Value":["1.2.3.2"]}}]"#;
+            return vec![Action::Write(reply(
+                "200 OK",
+                &[("content-type", "application/dicom+json")],
+                found.as_bytes(),
+            ))];
+        }
+        match target {
+            "/dicom-web/studies/1.2.3/series/1.2.3.1" => {
+                let mut slow = vec![Action::Sleep(Duration::from_millis(200))];
+                slow.extend(multipart(&one));
+                slow
+            }
+            "/dicom-web/studies/1.2.3/series/1.2.3.2" => multipart(&two),
+            "/dicom-web/studies/1.2.3" => multipart(&[one.clone(), two.clone()].concat()),
+            _ => vec![Action::Write(reply("404 Not Found", &[], b"no"))],
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_study_is_retrieved_a_series_a_request_several_at_once() {
+    let server = two_series(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = RetrieveOptions::new().concurrency(2);
+    let summary = client(server.url())
+        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
+        .await
+        .unwrap();
+    let uids: Vec<&str> = summary
+        .files
+        .iter()
+        .map(|f| f.sop_instance_uid.as_str())
+        .collect();
+    assert_eq!(uids, ["1.2.3.1.1", "1.2.3.1.2", "1.2.3.2.1"]);
+    assert_eq!(
+        names(dir.path()),
+        ["1.2.3.1.1.dcm", "1.2.3.1.2.dcm", "1.2.3.2.1.dcm"]
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("1.2.3.1.1.dcm")).unwrap(),
+        fake_instance("1.2.3.1.1", 200_000)
+    );
+    let recorded = server.recorded();
+    let targets: Vec<&str> = recorded.iter().map(|r| r.target.as_str()).collect();
+    assert!(
+        targets[0].starts_with("/dicom-web/studies/1.2.3/series?"),
+        "{targets:?}"
+    );
+    let mut series = targets[1..].to_vec();
+    series.sort();
+    assert_eq!(
+        series,
+        [
+            "/dicom-web/studies/1.2.3/series/1.2.3.1",
+            "/dicom-web/studies/1.2.3/series/1.2.3.2"
+        ]
+    );
+    // Both series requests were on their way at once: the second arrived while the first
+    // waited for its late reply.
+    let gap = recorded[2].at.duration_since(recorded[1].at);
+    assert!(gap < Duration::from_millis(150), "{gap:?}");
+
+    // A server that cannot list the series gets the one study request.
+    let server = two_series(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = client(server.url())
+        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
+        .await
+        .unwrap();
+    assert_eq!(summary.files.len(), 3);
+    let recorded = server.recorded();
+    assert_eq!(recorded.last().unwrap().target, "/dicom-web/studies/1.2.3");
+    assert!(recorded.iter().all(|r| !r.target.contains("/series/")));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ mod images;
 
 use std::path::PathBuf;
 
-use dicomweb_client::Client;
+use dicomweb_client::{Client, RetrieveOptions};
 use dicomweb_core::request::{Accept, RetrieveInstances, RetrieveMetadata, TransferSyntax};
 
 use crate::Failure;
@@ -63,6 +63,11 @@ struct InstancesArgs {
     /// The transfer syntax UID to ask for, or `*` for the stored one (the default).
     #[arg(long, value_name = "UID|*")]
     transfer_syntax: Option<TransferSyntax>,
+    /// Requests at once: a study's series are retrieved this many at a time (1: the whole
+    /// study in one request).
+    #[arg(long, value_name = "N", default_value_t = RetrieveOptions::SUGGESTED_CONCURRENCY as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
 }
 
 impl Args {
@@ -109,7 +114,10 @@ async fn instances(
     if let Some(syntax) = &args.transfer_syntax {
         request = request.accept(Accept::dicom(syntax.clone()));
     }
-    let summary = client.retrieve_instances_to_dir(&request, &args.out).await;
+    let options = RetrieveOptions::new().concurrency(args.concurrency as usize);
+    let summary = client
+        .retrieve_instances_to_dir_with(&request, &args.out, &options)
+        .await;
     progress.finish();
     let summary = summary?;
     print_warnings(&summary.warnings);

@@ -51,6 +51,20 @@ impl RetrieveInstances {
         self
     }
 
+    /// The study, series or instance asked for.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The same request (same `Accept`) for another target: how a study's retrieve is split
+    /// into one request per series.
+    pub fn with_target(&self, target: Target) -> RetrieveInstances {
+        RetrieveInstances {
+            target,
+            accept: self.accept.clone(),
+        }
+    }
+
     /// The request.
     pub fn to_request(&self, base: &BaseUrl) -> Result<http::Request<Body>, Error> {
         let uri = base.uri(self.target.path().as_str(), &Query::new())?;

@@ -7,34 +7,34 @@
 //! writes a part to a file under a temporary name and renames it only once the part is
 //! complete, so an interrupted download never leaves a file that looks whole.
 //!
-//! Files are written from 1 MiB buffers on tokio's blocking pool, one buffer filling while the
-//! previous one is written. For bulk transfers prefer a current-thread runtime (or a task
+//! Files are written by one blocking task per response ([`crate::disk`]), fed through a small
+//! queue: the network side never waits for a file to be created, written or renamed, which is
+//! what many small instances cost. For bulk transfers prefer a current-thread runtime (or a task
 //! pinned with the connection): on a multi-thread runtime every body chunk wakes a task on
 //! another thread, which cost three times the wall time of a 400 MiB retrieve here.
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use dicomweb_core::file_meta::FileMeta;
-use dicomweb_core::media_type::MediaType;
+use dicomweb_core::Error as CoreError;
 use dicomweb_core::multipart::{BodyDecoder, Event, MultipartLimits, PartHeaders};
 use dicomweb_core::request::{
     RetrieveBulkData, RetrieveFrames, RetrieveInstances, RetrievePixelData, RetrieveRendered,
     RetrieveThumbnail,
 };
 use dicomweb_core::response::{Warning, check_status, warnings};
-use dicomweb_core::{Error as CoreError, Uid};
 use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
 
-use crate::progress::ProgressEvent;
+use crate::disk::Disk;
 use crate::{Client, Error, RequestBody, ResponseBody};
+
+mod to_dir;
+
+pub use to_dir::{RetrieveOptions, RetrieveSummary, RetrievedFile};
 
 /// How much of an error response's body is kept for the error message.
 const ERROR_BODY_BYTES: usize = 8 * 1024;
-
-/// The write buffer of a file being downloaded (two at most are in use).
-const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// The parts of a WADO-RS response, read as they arrive.
 ///
@@ -158,62 +158,66 @@ impl PartStream {
     async fn save_part_with(
         &mut self,
         target: &Path,
+        name: impl FnMut(&[u8], bool) -> Result<Option<PathBuf>, Error>,
+    ) -> Result<Saved, Error> {
+        let mut disk = Disk::start();
+        let saved = self.write_part(&mut disk, target, name).await;
+        let written = disk.finish().await;
+        let saved = saved?;
+        written.map(|()| saved)
+    }
+
+    /// Writes the current part through `disk` under a temporary name beside `target`, and
+    /// has it renamed, once complete, to `target` or the path `name` chose (see
+    /// [`save_part_with`](Self::save_part_with)). On failure the file is dropped.
+    async fn write_part(
+        &mut self,
+        disk: &mut Disk,
+        target: &Path,
         mut name: impl FnMut(&[u8], bool) -> Result<Option<PathBuf>, Error>,
     ) -> Result<Saved, Error> {
         let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
         };
-        let temp = dir.join(format!(".dicomweb-{:016x}.part", rand::random::<u64>()));
-        let result = self.write_part(&temp, &mut name).await;
-        match result {
-            Ok((bytes, chosen)) => {
-                let path = chosen.unwrap_or_else(|| target.to_path_buf());
-                if let Err(source) = tokio::fs::rename(&temp, &path).await {
-                    let _ = tokio::fs::remove_file(&temp).await;
-                    return Err(Error::Io { path, source });
-                }
-                Ok(Saved { path, bytes })
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn write_part(
-        &mut self,
-        temp: &Path,
-        name: &mut impl FnMut(&[u8], bool) -> Result<Option<PathBuf>, Error>,
-    ) -> Result<(u64, Option<PathBuf>), Error> {
-        let io_error = |source| Error::Io {
-            path: temp.to_path_buf(),
-            source,
-        };
-        let mut out = FileWriter::create(temp).await.map_err(io_error)?;
-        let mut written = 0u64;
+        disk.create(dir.join(format!(".dicomweb-{:016x}.part", rand::random::<u64>())))
+            .await;
+        let mut bytes = 0u64;
         let mut prefix: Vec<u8> = Vec::new();
         let mut chosen: Option<PathBuf> = None;
         let mut naming = true;
-        while let Some(chunk) = self.next_chunk().await? {
-            if naming {
-                prefix.extend_from_slice(&chunk[..chunk.len().min(FIRST_BYTES - prefix.len())]);
-                if let Some(path) = name(&prefix, false)? {
-                    chosen = Some(path);
-                    naming = false;
-                } else if prefix.len() >= FIRST_BYTES {
-                    naming = false;
+        let written: Result<(), Error> = async {
+            while let Some(chunk) = self.next_chunk().await? {
+                if naming {
+                    let wanted = chunk.len().min(FIRST_BYTES - prefix.len());
+                    prefix.extend_from_slice(&chunk[..wanted]);
+                    if let Some(path) = name(&prefix, false)? {
+                        chosen = Some(path);
+                        naming = false;
+                    } else if prefix.len() >= FIRST_BYTES {
+                        naming = false;
+                    }
                 }
+                bytes += chunk.len() as u64;
+                disk.write(chunk).await;
             }
-            out.write(&chunk).await.map_err(io_error)?;
-            written += chunk.len() as u64;
+            if naming {
+                chosen = name(&prefix, true)?;
+            }
+            Ok(())
         }
-        out.finish().await.map_err(io_error)?;
-        if naming {
-            chosen = name(&prefix, true)?;
+        .await;
+        match written {
+            Ok(()) => {
+                let path = chosen.unwrap_or_else(|| target.to_path_buf());
+                disk.commit(path.clone()).await;
+                Ok(Saved { path, bytes })
+            }
+            Err(error) => {
+                disk.abort().await;
+                Err(error)
+            }
         }
-        Ok((written, chosen))
     }
 
     async fn next_event(&mut self) -> Result<Option<Event>, Error> {
@@ -241,102 +245,12 @@ impl PartStream {
     }
 }
 
-/// Writes a file from async code without blocking the runtime and without a thread hand-off
-/// per network chunk: bytes gather in a buffer of [`WRITE_BUFFER`], and each full buffer is
-/// written on the blocking pool while the next one fills (two buffers at most).
-struct FileWriter {
-    file: Option<std::fs::File>,
-    buffer: Vec<u8>,
-    pending: Option<tokio::task::JoinHandle<std::io::Result<std::fs::File>>>,
-}
-
-impl FileWriter {
-    async fn create(path: &Path) -> std::io::Result<FileWriter> {
-        let path = path.to_path_buf();
-        let file = tokio::task::spawn_blocking(move || std::fs::File::create(path))
-            .await
-            .map_err(std::io::Error::other)??;
-        Ok(FileWriter {
-            file: Some(file),
-            buffer: Vec::with_capacity(WRITE_BUFFER),
-            pending: None,
-        })
-    }
-
-    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= WRITE_BUFFER {
-            self.flush_buffer().await?;
-        }
-        Ok(())
-    }
-
-    /// Hands the buffer to the blocking pool after the previous write has finished.
-    async fn flush_buffer(&mut self) -> std::io::Result<()> {
-        let mut file = match self.pending.take() {
-            Some(write) => write.await.map_err(std::io::Error::other)??,
-            None => self
-                .file
-                .take()
-                .ok_or_else(|| std::io::Error::other("the file was lost after a failed write"))?,
-        };
-        let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(WRITE_BUFFER));
-        self.pending = Some(tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            file.write_all(&data)?;
-            Ok(file)
-        }));
-        Ok(())
-    }
-
-    /// Writes what is left and waits for every write to end.
-    async fn finish(mut self) -> std::io::Result<()> {
-        if !self.buffer.is_empty() {
-            self.flush_buffer().await?;
-        }
-        if let Some(write) = self.pending.take() {
-            write.await.map_err(std::io::Error::other)??;
-        }
-        Ok(())
-    }
-}
-
-/// An instance's file name: `stem` and the core's extension for `application/dicom` (`.dcm`).
-fn instance_file_name(stem: &str) -> String {
-    let dicom = MediaType::new("application", "dicom");
-    format!("{stem}.{}", dicom.file_extension())
-}
-
 /// How many first bytes of a part are offered for naming it (a meta group fits easily).
 const FIRST_BYTES: usize = 64 * 1024;
 
 struct Saved {
     path: PathBuf,
     bytes: u64,
-}
-
-/// One instance written by [`Client::retrieve_instances_to_dir`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetrievedFile {
-    /// The file, `<dir>/<SOPInstanceUID>.dcm`.
-    pub path: PathBuf,
-    /// The instance's SOP Instance UID, from its file meta group.
-    pub sop_instance_uid: Uid,
-    /// The file's size in bytes.
-    pub bytes: u64,
-}
-
-/// What [`Client::retrieve_instances_to_dir`] wrote.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetrieveSummary {
-    /// The files, in the order the server sent them.
-    pub files: Vec<RetrievedFile>,
-    /// Their total size in bytes.
-    pub bytes: u64,
-    /// The server's `Warning` headers.
-    pub warnings: Vec<Warning>,
 }
 
 impl Client {
@@ -422,79 +336,4 @@ impl Client {
         self.retrieve_parts(request.to_request(self.base_url())?)
             .await
     }
-
-    /// Retrieves instances and writes each to `dir` as `<SOPInstanceUID>.dcm` (the UID from the
-    /// file's meta group), streaming: each file is written under a temporary name and renamed
-    /// when complete. On failure, the files completed before it stay; the one in progress is
-    /// removed. Memory does not grow with instance or study size.
-    pub async fn retrieve_instances_to_dir(
-        &self,
-        request: &RetrieveInstances,
-        dir: &Path,
-    ) -> Result<RetrieveSummary, Error> {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        let mut parts = self.retrieve_instances(request).await?;
-        let mut summary = RetrieveSummary {
-            warnings: parts.warnings(),
-            ..RetrieveSummary::default()
-        };
-        while parts.next_part().await?.is_some() {
-            let index = parts.parts_seen();
-            let mut uid = None;
-            let saved = parts
-                .save_part_with(
-                    &dir.join(instance_file_name("unnamed")),
-                    |prefix, at_end| {
-                        let Some(meta) =
-                            FileMeta::read(prefix).map_err(|e| part_error(index, e))?
-                        else {
-                            if at_end {
-                                return Err(part_error(
-                                    index,
-                                    "it ended inside its file meta group",
-                                ));
-                            }
-                            if prefix.len() >= FIRST_BYTES {
-                                return Err(part_error(
-                                    index,
-                                    "no complete file meta group in its first 64 KiB",
-                                ));
-                            }
-                            return Ok(None);
-                        };
-                        let text = meta.sop_instance_uid.unwrap_or_default();
-                        let found = Uid::new(text).map_err(|e| {
-                            part_error(index, format!("its Media Storage SOP Instance UID: {e}"))
-                        })?;
-                        let path = dir.join(instance_file_name(found.as_str()));
-                        uid = Some(found);
-                        Ok(Some(path))
-                    },
-                )
-                .await?;
-            let Some(sop_instance_uid) = uid else {
-                return Err(part_error(index, "it has no file meta group"));
-            };
-            self.report(ProgressEvent::InstancesReceived { count: 1 });
-            summary.bytes += saved.bytes;
-            summary.files.push(RetrievedFile {
-                path: saved.path,
-                sop_instance_uid,
-                bytes: saved.bytes,
-            });
-        }
-        Ok(summary)
-    }
-}
-
-fn part_error(index: usize, why: impl std::fmt::Display) -> Error {
-    Error::Protocol(CoreError::UnexpectedResponse {
-        expected: "a DICOM Part 10 instance in every part",
-        found: format!("part {index}: {why}"),
-    })
 }

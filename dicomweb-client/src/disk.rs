@@ -1,0 +1,258 @@
+//! Files written off the async runtime: [`Disk`], one blocking task per stream of files, fed
+//! through a small bounded queue, so the network side never waits for a file to be created,
+//! written or renamed (on a retrieve of many small instances, those waits cost more than the
+//! bytes).
+//!
+//! Each file is written under a temporary name and renamed to its final name only once it is
+//! complete ([`Disk::commit`]); an aborted file, a failed write and a stream dropped midway
+//! leave no temporary file behind. The first error is kept and reported by [`Disk::finish`];
+//! after it, nothing more is written.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::Error;
+
+/// Bytes gathered before they are handed to the writer.
+const GATHER: usize = 256 * 1024;
+
+/// Hand-offs queued for the writer: with [`GATHER`], at most about 2 MiB in flight.
+const QUEUED: usize = 8;
+
+/// What the writer is asked to do, in order.
+enum Command {
+    /// Start a file under this temporary name.
+    Create(PathBuf),
+    /// Append these bytes to it.
+    Write(Vec<Bytes>),
+    /// It is complete: rename it to this name.
+    Commit(PathBuf),
+    /// Drop it: remove the temporary file.
+    Abort,
+}
+
+/// A writer of whole files, one after another, on the blocking pool (see [the module](self)).
+pub(crate) struct Disk {
+    sender: mpsc::Sender<Command>,
+    task: JoinHandle<Result<(), Error>>,
+    gathered: Vec<Bytes>,
+    gathered_bytes: usize,
+    failed: Arc<AtomicBool>,
+}
+
+impl Disk {
+    /// Starts the writer.
+    pub(crate) fn start() -> Disk {
+        let (sender, receiver) = mpsc::channel(QUEUED);
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = failed.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let result = write_all(receiver);
+            if result.is_err() {
+                flag.store(true, Ordering::Release);
+            }
+            result
+        });
+        Disk {
+            sender,
+            task,
+            gathered: Vec::new(),
+            gathered_bytes: 0,
+            failed,
+        }
+    }
+
+    /// Whether a write has failed (then [`finish`](Self::finish) says why).
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Starts a file at the temporary path `temp`.
+    pub(crate) async fn create(&mut self, temp: PathBuf) {
+        self.send(Command::Create(temp)).await;
+    }
+
+    /// Appends `chunk` to the current file.
+    pub(crate) async fn write(&mut self, chunk: Bytes) {
+        self.gathered_bytes += chunk.len();
+        self.gathered.push(chunk);
+        if self.gathered_bytes >= GATHER {
+            self.flush().await;
+        }
+    }
+
+    /// The current file is complete: it is renamed to `path`.
+    pub(crate) async fn commit(&mut self, path: PathBuf) {
+        self.flush().await;
+        self.send(Command::Commit(path)).await;
+    }
+
+    /// The current file is dropped.
+    pub(crate) async fn abort(&mut self) {
+        self.gathered.clear();
+        self.gathered_bytes = 0;
+        self.send(Command::Abort).await;
+    }
+
+    /// Waits for every file to be written; the first error, if any.
+    pub(crate) async fn finish(self) -> Result<(), Error> {
+        let Disk { sender, task, .. } = self;
+        drop(sender);
+        task.await.unwrap_or_else(|joined| {
+            Err(Error::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(format!("the file writer ended: {joined}")),
+            })
+        })
+    }
+
+    async fn flush(&mut self) {
+        if !self.gathered.is_empty() {
+            self.gathered_bytes = 0;
+            let chunks = std::mem::take(&mut self.gathered);
+            self.send(Command::Write(chunks)).await;
+        }
+    }
+
+    async fn send(&mut self, command: Command) {
+        // The writer stops only after an error, which `finish` reports.
+        let _ = self.sender.send(command).await;
+    }
+}
+
+/// The file being written: open, or failed (its later commands are ignored).
+struct Current {
+    temp: PathBuf,
+    file: File,
+}
+
+impl Current {
+    fn remove(self) {
+        drop(self.file);
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+/// The writer's loop: commands in order until the queue closes or a write fails.
+fn write_all(mut receiver: mpsc::Receiver<Command>) -> Result<(), Error> {
+    let mut current: Option<Current> = None;
+    let io = |path: &Path, source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let result = (|| {
+        while let Some(command) = receiver.blocking_recv() {
+            match command {
+                Command::Create(temp) => {
+                    if let Some(open) = current.take() {
+                        open.remove();
+                    }
+                    let file = File::create(&temp).map_err(|e| io(&temp, e))?;
+                    current = Some(Current { temp, file });
+                }
+                Command::Write(chunks) => {
+                    if let Some(open) = &mut current {
+                        for chunk in &chunks {
+                            open.file.write_all(chunk).map_err(|e| io(&open.temp, e))?;
+                        }
+                    }
+                }
+                Command::Commit(path) => {
+                    if let Some(open) = current.take() {
+                        let Current { temp, file } = open;
+                        drop(file);
+                        if let Err(source) = std::fs::rename(&temp, &path) {
+                            let _ = std::fs::remove_file(&temp);
+                            return Err(io(&path, source));
+                        }
+                    }
+                }
+                Command::Abort => {
+                    if let Some(open) = current.take() {
+                        open.remove();
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    // A failed write, or a stream dropped midway: no temporary file stays.
+    if let Some(open) = current.take() {
+        open.remove();
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn files_appear_under_their_names_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut disk = Disk::start();
+        disk.create(dir.path().join("a.part")).await;
+        disk.write(Bytes::from_static(b"hello ")).await;
+        disk.write(Bytes::from(vec![b'x'; GATHER + 1])).await;
+        disk.write(Bytes::from_static(b"world")).await;
+        disk.commit(dir.path().join("a.dcm")).await;
+        disk.create(dir.path().join("b.part")).await;
+        disk.write(Bytes::from_static(b"half")).await;
+        disk.abort().await;
+        disk.create(dir.path().join("c.part")).await;
+        disk.write(Bytes::from_static(b"cut")).await;
+        // Finished with a file still open (the stream ended midway): it is removed.
+        disk.finish().await.unwrap();
+        assert_eq!(names(dir.path()), ["a.dcm"]);
+        let a = std::fs::read(dir.path().join("a.dcm")).unwrap();
+        assert_eq!(a.len(), 6 + GATHER + 1 + 5);
+        assert!(a.starts_with(b"hello x") && a.ends_with(b"xworld"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_reported_and_nothing_after_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut disk = Disk::start();
+        disk.create(dir.path().join("missing/a.part")).await;
+        disk.write(Bytes::from_static(b"a")).await;
+        disk.commit(dir.path().join("a.dcm")).await;
+        disk.create(dir.path().join("b.part")).await;
+        disk.commit(dir.path().join("b.dcm")).await;
+        let error = disk.finish().await.unwrap_err().to_string();
+        assert!(error.contains("missing/a.part"), "{error}");
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_writer_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut disk = Disk::start();
+        disk.create(dir.path().join("a.part")).await;
+        disk.write(Bytes::from_static(b"a")).await;
+        disk.commit(dir.path().join("a.dcm")).await;
+        disk.create(dir.path().join("b.part")).await;
+        disk.write(Bytes::from(vec![0; GATHER])).await;
+        let task = disk.task.abort_handle();
+        drop(disk.sender);
+        while !task.is_finished() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(names(dir.path()), ["a.dcm"]);
+    }
+}
