@@ -7,7 +7,7 @@
 //! writes a part to a file under a temporary name and renames it only once the part is
 //! complete, so an interrupted download never leaves a file that looks whole.
 //!
-//! Files are written by one blocking task per response ([`crate::disk`]), fed through a small
+//! Files are written by one blocking task per response (`disk.rs`), fed through a small
 //! queue: the network side never waits for a file to be created, written or renamed, which is
 //! what many small instances cost. For bulk transfers prefer a current-thread runtime (or a task
 //! pinned with the connection): on a multi-thread runtime every body chunk wakes a task on
