@@ -1,0 +1,464 @@
+//! `dicomweb adapter` between dcmtk's tools and a real Orthanc: C-ECHO, C-STORE of a varied set
+//! of real files (pydicom's test files: native little and big endian, JPEG 2000, deflated, SR,
+//! RT, several character sets) plus a generated multi-frame study, each found on Orthanc by
+//! WADO-RS with the very data set that was sent; the association policy (called AE, allowed
+//! calling AEs, congestion); A700 when disk is short; and the outage case: the DICOMweb server
+//! down, C-STOREs acknowledged, the adapter SIGKILLed, then restarted with the server up, and
+//! every instance arrives.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use dicomweb_core::file_meta::FileMeta;
+use dicomweb_core::request::{RetrieveInstances, Target};
+use dicomweb_core::{Tag, Uid, part10};
+use test_support::orthanc::Orthanc;
+use test_support::study::StudySpec;
+
+const AET: &str = "ADAPTER";
+
+/// A dcmtk tool, or a failure naming the package that brings it.
+fn dcmtk(tool: &str) -> Command {
+    match Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => Command::new(tool),
+        Err(e) => {
+            panic!("dcmtk's {tool} cannot run ({e}): install it with `apt-get install dcmtk`")
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `dicomweb adapter` as a child process, logging to a file; killed (SIGKILL) on drop.
+struct AdapterProcess {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl AdapterProcess {
+    fn start(url: &str, state: &Path, port: u16, extra: &[&str]) -> AdapterProcess {
+        let log = state.with_extension(format!("{port}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_dicomweb"))
+            .args([
+                "--url", url, "adapter", "--listen", &listen, "--aet", AET, "--state",
+            ])
+            .arg(state)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let adapter = AdapterProcess { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the adapter did not listen: {}",
+                adapter.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        adapter
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn port(&self) -> String {
+        self.port.to_string()
+    }
+
+    /// SIGKILL, as a crash or an OOM kill would.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for AdapterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(command: &mut Command) -> Output {
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn echo(adapter: &AdapterProcess, calling: &str, called: &str) -> Output {
+    run(dcmtk("echoscu").args([
+        "-aet",
+        calling,
+        "-aec",
+        called,
+        "127.0.0.1",
+        &adapter.port(),
+    ]))
+}
+
+fn dcmsend(adapter: &AdapterProcess, files: &[PathBuf]) -> Output {
+    run(dcmtk("dcmsend")
+        .args([
+            "-aet",
+            "MODALITY",
+            "-aec",
+            AET,
+            "127.0.0.1",
+            &adapter.port(),
+        ])
+        .args(files))
+}
+
+/// pydicom's test files kept in the core's golden folder, except those without a SOP Class
+/// and those that repeat another's SOP Instance UID (the server keeps one of them).
+fn real_files() -> Vec<PathBuf> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dicomweb-core/tests/golden");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&golden)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().contains("priv_SQ"))
+        .collect();
+    files.sort();
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|path| seen.insert(identity(&std::fs::read(path).unwrap()).1));
+    assert!(
+        files.len() >= 10,
+        "expected pydicom's test files in {}",
+        golden.display()
+    );
+    files
+}
+
+/// A file's Study and SOP Instance UIDs (from its data set) and its data set's bytes.
+fn identity(bytes: &[u8]) -> (String, String, Vec<u8>) {
+    let (_, data_set) = part10::read(bytes).unwrap();
+    let uid = |tag: u32| {
+        data_set
+            .string(Tag(tag))
+            .unwrap()
+            .trim_end_matches(['\0', ' '])
+            .to_owned()
+    };
+    let meta = FileMeta::read(bytes).unwrap().unwrap();
+    (
+        uid(0x0020_000D),
+        uid(0x0008_0018),
+        bytes[meta.data_set_offset..].to_vec(),
+    )
+}
+
+fn transfer_syntax(bytes: &[u8]) -> String {
+    let meta = FileMeta::read(bytes).unwrap().unwrap();
+    meta.transfer_syntax_uid
+        .unwrap()
+        .trim_end_matches(['\0', ' '])
+        .to_owned()
+}
+
+/// Waits until Orthanc holds `count` instances.
+fn wait_for_instances(orthanc: &Orthanc, count: u64, adapter_log: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let held = orthanc.count_instances().unwrap();
+        if held >= count {
+            assert_eq!(held, count);
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Orthanc holds {held} of {count} instances\n{}",
+            adapter_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// An instance as sent: its transfer syntax and its data set's bytes.
+type Sent = (String, Vec<u8>);
+
+/// What dcmsend puts on the wire for each file, by SOP Instance UID: the data sets dcmtk's own
+/// `storescp --bit-preserving` receives (dcmsend re-encodes, e.g. sequences of undefined
+/// length get explicit ones, so the files' own bytes are not what an SCP receives).
+fn data_sets_on_the_wire(files: &[PathBuf]) -> BTreeMap<String, Sent> {
+    let out = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut scp = dcmtk("storescp")
+        .args(["--bit-preserving", "+xa", "-od"])
+        .arg(out.path())
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "storescp did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = run(dcmtk("dcmsend")
+        .args([
+            "-aet",
+            "MODALITY",
+            "-aec",
+            "STORESCP",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .args(files));
+    let _ = scp.kill();
+    let _ = scp.wait();
+    assert!(output.status.success(), "{}", text(&output));
+    std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|entry| {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let (_, sop, data_set) = identity(&bytes);
+            (sop, (transfer_syntax(&bytes), data_set))
+        })
+        .collect()
+}
+
+/// Every file, retrieved from Orthanc by WADO-RS (as stored), has the transfer syntax it was
+/// sent in and the very data set dcmsend sent (dcmsend proposes Explicit VR Little Endian
+/// first for uncompressed files, and the adapter takes the first proposal it supports).
+fn assert_on_server(orthanc: &Orthanc, files: &[PathBuf]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = dicomweb_client::Client::builder(orthanc.dicomweb_url())
+        .build()
+        .unwrap();
+    let wire = data_sets_on_the_wire(files);
+    assert_eq!(wire.len(), files.len());
+    let mut by_study: BTreeMap<String, Vec<(String, Sent, PathBuf)>> = BTreeMap::new();
+    for path in files {
+        let (study, sop, _) = identity(&std::fs::read(path).unwrap());
+        let sent = wire[&sop].clone();
+        by_study
+            .entry(study)
+            .or_default()
+            .push((sop, sent, path.clone()));
+    }
+    for (study, expected) in by_study {
+        let dir = tempfile::tempdir().unwrap();
+        let request = RetrieveInstances::new(Target::study(study.parse::<Uid>().unwrap()));
+        let summary = runtime
+            .block_on(client.retrieve_instances_to_dir(&request, dir.path()))
+            .unwrap();
+        assert_eq!(summary.files.len(), expected.len(), "study {study}");
+        for (sop, (sent_syntax, sent), path) in expected {
+            let (stored, syntax) = summary
+                .files
+                .iter()
+                .find_map(|f| {
+                    let bytes = std::fs::read(&f.path).unwrap();
+                    let (_, uid, data_set) = identity(&bytes);
+                    (uid == sop).then(|| (data_set, transfer_syntax(&bytes)))
+                })
+                .unwrap_or_else(|| panic!("{} ({sop}) is not on the server", path.display()));
+            assert_eq!(syntax, sent_syntax, "{}", path.display());
+            assert!(
+                stored == sent,
+                "{}: the data set on the server differs from the one sent",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn echo_and_store_of_real_files_arrive_identical() {
+    let orthanc = Orthanc::start().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let adapter = AdapterProcess::start(
+        &orthanc.dicomweb_url(),
+        &state.path().join("state"),
+        free_port(),
+        &[],
+    );
+
+    let output = echo(&adapter, "TESTER", AET);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = echo(&adapter, "TESTER", "SOMEONE");
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("Called AE Title Not Recognized"),
+        "{}",
+        text(&output)
+    );
+
+    let mut files = real_files();
+    let generated = tempfile::tempdir().unwrap();
+    let spec = StudySpec {
+        frames: 3,
+        series: 2,
+        instances_per_series: 2,
+        ..StudySpec::new(19)
+    };
+    files.extend(spec.write_to(generated.path()).unwrap());
+    let output = dcmsend(&adapter, &files);
+    assert!(output.status.success(), "{}", text(&output));
+    wait_for_instances(&orthanc, files.len() as u64, || adapter.log());
+    assert_on_server(&orthanc, &files);
+    // Every spool file was deleted once the server's reply listed it as stored.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(state.path().join("state/spool"))
+        .unwrap()
+        .count()
+        > 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "spool not emptied\n{}",
+            adapter.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        std::fs::read_dir(state.path().join("state/failed"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let log = adapter.log();
+    assert!(log.contains("C-ECHO"), "{log}");
+    assert!(log.contains("C-STORE"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn acknowledged_instances_survive_an_outage_and_a_sigkill() {
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path().join("state");
+    let generated = tempfile::tempdir().unwrap();
+    let spec = StudySpec {
+        series: 2,
+        instances_per_series: 4,
+        ..StudySpec::new(20)
+    };
+    let files = spec.write_to(generated.path()).unwrap();
+
+    // The DICOMweb server is down: nothing listens at its address.
+    let down = format!("http://127.0.0.1:{}/dicom-web", free_port());
+    let adapter = AdapterProcess::start(&down, &state, free_port(), &[]);
+    let output = dcmsend(&adapter, &files);
+    assert!(output.status.success(), "{}", text(&output));
+    let spooled = std::fs::read_dir(state.join("spool")).unwrap().count();
+    assert_eq!(spooled, files.len(), "{}", adapter.log());
+    adapter.kill();
+
+    let orthanc = Orthanc::start().unwrap();
+    let adapter = AdapterProcess::start(&orthanc.dicomweb_url(), &state, free_port(), &[]);
+    wait_for_instances(&orthanc, files.len() as u64, || adapter.log());
+    assert_on_server(&orthanc, &files);
+}
+
+#[test]
+fn only_allowed_callers_and_at_most_max_associations() {
+    let state = tempfile::tempdir().unwrap();
+    let down = format!("http://127.0.0.1:{}/dicom-web", free_port());
+    let adapter = AdapterProcess::start(
+        &down,
+        &state.path().join("state"),
+        free_port(),
+        &["--allow", "CT01", "--max-associations", "1"],
+    );
+    let output = echo(&adapter, "CT01", AET);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = echo(&adapter, "MR01", AET);
+    assert!(
+        text(&output).contains("Calling AE Title Not Recognized"),
+        "{}",
+        text(&output)
+    );
+
+    // A connection that has not asked for anything yet holds the only place.
+    let _held = TcpStream::connect(("127.0.0.1", adapter.port)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let output = echo(&adapter, "CT01", AET);
+    assert!(!output.status.success(), "{}", text(&output));
+    let said = text(&output);
+    assert!(
+        said.contains("Transient") && said.contains("Temporary Congestion"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_store_is_refused_with_a700_when_disk_is_short() {
+    let state = tempfile::tempdir().unwrap();
+    let down = format!("http://127.0.0.1:{}/dicom-web", free_port());
+    let adapter = AdapterProcess::start(
+        &down,
+        &state.path().join("state"),
+        free_port(),
+        &["--min-free-mib", "1000000000"],
+    );
+    let generated = tempfile::tempdir().unwrap();
+    let files = StudySpec {
+        series: 1,
+        instances_per_series: 1,
+        ..StudySpec::new(21)
+    }
+    .write_to(generated.path())
+    .unwrap();
+    let output = run(dcmtk("dcmsend")
+        .args([
+            "-v",
+            "-aet",
+            "MODALITY",
+            "-aec",
+            AET,
+            "127.0.0.1",
+            &adapter.port(),
+        ])
+        .args(&files));
+    let said = text(&output);
+    assert!(
+        said.contains("Response (Refused: OutOfResources)"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_dir(state.path().join("state/spool"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert!(adapter.log().contains("A700"), "{}", adapter.log());
+}
