@@ -1,4 +1,4 @@
-//! `dicomweb adapter`: a DIMSE service provider in front of the DICOMweb server of the global
+//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND) in front of the DICOMweb server of the global
 //! options (dicomweb-dimse's [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
 //! `info` by default); SIGTERM or Ctrl-C stops accepting, finishes the operations in flight
 //! and exits.

@@ -21,14 +21,55 @@ use tokio::net::TcpStream;
 
 use crate::adapter::Shared;
 use crate::command::{Command, CommandField, MAX_COMMAND_BYTES, Response};
+use crate::find;
 use crate::sop_classes;
+use crate::spool::Incoming;
 use crate::spool::InstanceMeta;
-use crate::store::{StoreTarget, finish_store, start_store};
+use crate::store::{OUT_OF_RESOURCES, finish_store, start_store};
 
 /// Status 0122: SOP class not supported.
 pub(crate) const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
 
 type Association = AsyncServerAssociation<TcpStream>;
+
+/// The largest C-FIND identifier accepted.
+const MAX_IDENTIFIER_BYTES: usize = 1024 * 1024;
+
+/// Where a data set's fragments go.
+#[derive(Debug)]
+pub(crate) enum DataTarget {
+    /// A C-STORE's spool file.
+    Spool(Incoming),
+    /// A C-FIND's identifier, kept in memory (at most [`MAX_IDENTIFIER_BYTES`]).
+    Identifier(Vec<u8>),
+    /// Nowhere: the request is answered with this status once its data set has been read.
+    Discard(u16),
+}
+
+impl DataTarget {
+    /// Writes a fragment; a spool write error turns the target into a discard answered A700.
+    async fn write(&mut self, data: &[u8]) -> Result<(), String> {
+        match self {
+            DataTarget::Spool(incoming) => {
+                if let Err(error) = incoming.write(data).await {
+                    tracing::error!(%error, "cannot write to the spool: the instance will be refused");
+                    *self = DataTarget::Discard(OUT_OF_RESOURCES);
+                }
+                Ok(())
+            }
+            DataTarget::Identifier(bytes) => {
+                if bytes.len() + data.len() > MAX_IDENTIFIER_BYTES {
+                    return Err(format!(
+                        "expected a C-FIND identifier of at most {MAX_IDENTIFIER_BYTES} bytes, found more"
+                    ));
+                }
+                bytes.extend_from_slice(data);
+                Ok(())
+            }
+            DataTarget::Discard(_) => Ok(()),
+        }
+    }
+}
 
 /// What the association is in the middle of.
 enum Progress {
@@ -40,7 +81,7 @@ enum Progress {
     Data {
         context: u8,
         command: Box<Command>,
-        target: StoreTarget,
+        target: DataTarget,
     },
 }
 
@@ -150,8 +191,26 @@ async fn handle_pdv(
                     "expected data on presentation context {expected}, found it on {context}"
                 ));
             }
-            target.write(&pdv.data).await;
+            target.write(&pdv.data).await?;
             if pdv.is_last {
+                if let DataTarget::Identifier(identifier) = target {
+                    let (_, transfer_syntax) = accepted_context(association, context)
+                        .ok_or("internal: the context was accepted")?;
+                    let ended = find::answer(
+                        association,
+                        &shared.client,
+                        shared.config.aet.trim(),
+                        context,
+                        &transfer_syntax,
+                        &command,
+                        &identifier,
+                    )
+                    .await?;
+                    return match ended {
+                        find::Ended::Answered => Ok(()),
+                        find::Ended::Closed => Err("the peer left during a C-FIND".into()),
+                    };
+                }
                 let response = finish_store(shared, &command, target)
                     .await
                     .ok_or("expected a request before a data set, found a response")?;
@@ -216,7 +275,7 @@ async fn feed_command(
                 *progress = Progress::Data {
                     context,
                     command,
-                    target: StoreTarget::Discard(0),
+                    target: DataTarget::Discard(0),
                 };
                 return Ok(());
             }
@@ -246,6 +305,14 @@ async fn feed_command(
             };
             Ok(())
         }
+        CommandField::CFindRq if sop_classes::is_find(&abstract_syntax) && command.has_data_set => {
+            *progress = Progress::Data {
+                context,
+                command,
+                target: DataTarget::Identifier(Vec::new()),
+            };
+            Ok(())
+        }
         CommandField::CCancelRq => {
             // Nothing runs asynchronously that a cancel could stop: ignored, as the standard
             // allows when the operation already ended.
@@ -269,7 +336,7 @@ async fn feed_command(
                 *progress = Progress::Data {
                     context,
                     command,
-                    target: StoreTarget::Discard(SOP_CLASS_NOT_SUPPORTED),
+                    target: DataTarget::Discard(SOP_CLASS_NOT_SUPPORTED),
                 };
                 return Ok(());
             }
@@ -298,17 +365,46 @@ async fn send_response(
     context: u8,
     response: &Response,
 ) -> Result<(), String> {
-    association
-        .send(&Pdu::PData {
-            data: vec![PDataValue {
-                presentation_context_id: context,
-                value_type: PDataValueType::Command,
-                is_last: true,
-                data: response.to_bytes(),
-            }],
-        })
-        .await
-        .map_err(|e| format!("cannot send the response: {e}"))
+    send_message(association, context, &response.to_bytes(), None).await
+}
+
+/// Sends a message: its command set, then its data set if any, each cut into PDVs that fit the
+/// peer's maximum PDU length.
+pub(crate) async fn send_message(
+    association: &mut Association,
+    context: u8,
+    command: &[u8],
+    data: Option<&[u8]>,
+) -> Result<(), String> {
+    use dicom_ul::association::Association as _;
+    // A PDV item adds 6 bytes (length, context, control header) to its data.
+    let room = (association.peer_max_pdu_length().clamp(4096, 1 << 20) - 6) as usize;
+    for (value_type, bytes) in [
+        (PDataValueType::Command, Some(command)),
+        (PDataValueType::Data, data),
+    ] {
+        let Some(bytes) = bytes else { continue };
+        let pieces: Vec<&[u8]> = if bytes.is_empty() {
+            vec![bytes]
+        } else {
+            bytes.chunks(room).collect()
+        };
+        let last = pieces.len() - 1;
+        for (index, chunk) in pieces.into_iter().enumerate() {
+            association
+                .send(&Pdu::PData {
+                    data: vec![PDataValue {
+                        presentation_context_id: context,
+                        value_type: value_type.clone(),
+                        is_last: index == last,
+                        data: chunk.to_vec(),
+                    }],
+                })
+                .await
+                .map_err(|e| format!("cannot send the response: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a SOP class may be stored through this adapter.

@@ -12,6 +12,10 @@
 //!   file only once the server's reply lists it as stored. After a crash, everything that got
 //!   a success response is sent on the next start. Below a free-disk threshold C-STOREs are
 //!   refused with A700. In synchronous mode each C-STORE is answered after its STOW-RS.
+//! - **C-FIND**, Study Root and Patient Root, at PATIENT, STUDY, SERIES and IMAGE level,
+//!   answered with QIDO-RS ([`find::query`] holds the mapping): matching keys become QIDO-RS
+//!   parameters, return keys `includefield`, one pending response per match, C-CANCEL
+//!   honoured, keys the server did not give sent empty.
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
@@ -38,8 +42,8 @@
 //!
 //! # What it does not do (yet)
 //!
-//! C-FIND, C-MOVE and C-GET are answered 0122 (SOP class not supported); there is no TLS and
-//! no C-STORE SCU. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! C-MOVE and C-GET are answered 0122 (SOP class not supported); there is no TLS and no
+//! C-STORE SCU. Negotiation accepts every proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
@@ -55,6 +59,7 @@ mod association;
 pub mod command;
 pub mod disk;
 mod error;
+pub mod find;
 pub mod modalities;
 pub mod policy;
 pub mod sop_classes;

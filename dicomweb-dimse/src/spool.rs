@@ -216,7 +216,7 @@ pub(crate) async fn sync_dir(dir: &Path) -> Result<(), Error> {
 
 /// The 128-byte preamble, `DICM` and the meta group (written by dicom-rs's meta table, which
 /// leaves the magic code to its caller).
-fn part10_head(meta: &InstanceMeta) -> Result<Vec<u8>, Error> {
+pub(crate) fn part10_head(meta: &InstanceMeta) -> Result<Vec<u8>, Error> {
     let table = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(meta.sop_class_uid.as_str())
         .media_storage_sop_instance_uid(meta.sop_instance_uid.as_str())

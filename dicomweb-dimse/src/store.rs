@@ -11,53 +11,32 @@ use std::sync::Arc;
 use dicomweb_client::store::StoreOptions;
 
 use crate::adapter::Shared;
-use crate::association::{SOP_CLASS_NOT_SUPPORTED, storable};
+use crate::association::{DataTarget, SOP_CLASS_NOT_SUPPORTED, storable};
 use crate::command::{Command, Response};
 use crate::disk;
-use crate::spool::{Incoming, InstanceMeta};
+use crate::spool::InstanceMeta;
 
 /// Status A700: Refused, Out of Resources.
 pub const OUT_OF_RESOURCES: u16 = 0xA700;
 /// Status C000: Error, Cannot Understand.
 pub const CANNOT_UNDERSTAND: u16 = 0xC000;
 
-/// Where a data set's fragments go.
-#[derive(Debug)]
-pub(crate) enum StoreTarget {
-    /// The spool file.
-    Spool(Incoming),
-    /// Nowhere: the request is answered with this status once its data set has been read.
-    Discard(u16),
-}
-
-impl StoreTarget {
-    /// Writes a fragment; a write error turns the target into a discard answered A700.
-    pub(crate) async fn write(&mut self, data: &[u8]) {
-        if let StoreTarget::Spool(incoming) = self
-            && let Err(error) = incoming.write(data).await
-        {
-            tracing::error!(%error, "cannot write to the spool: the instance will be refused");
-            *self = StoreTarget::Discard(OUT_OF_RESOURCES);
-        }
-    }
-}
-
 /// Decides where a C-STORE's data set goes, before its first fragment.
 pub(crate) async fn start_store(
     shared: &Arc<Shared>,
     command: &Command,
     meta: &InstanceMeta,
-) -> StoreTarget {
+) -> DataTarget {
     if !storable(&meta.sop_class_uid) {
         tracing::warn!(
             sop_class = meta.sop_class_uid,
             "C-STORE of a SOP class that is not a storage SOP class"
         );
-        return StoreTarget::Discard(SOP_CLASS_NOT_SUPPORTED);
+        return DataTarget::Discard(SOP_CLASS_NOT_SUPPORTED);
     }
     if meta.sop_instance_uid.is_empty() || command.affected_sop_instance_uid.is_none() {
         tracing::warn!("C-STORE without an Affected SOP Instance UID");
-        return StoreTarget::Discard(CANNOT_UNDERSTAND);
+        return DataTarget::Discard(CANNOT_UNDERSTAND);
     }
     match disk::free_bytes(shared.spool.dir()) {
         Ok(free) if !disk::has_room(free, shared.config.min_free_bytes) => {
@@ -66,16 +45,16 @@ pub(crate) async fn start_store(
                 threshold = shared.config.min_free_bytes,
                 "free disk below the threshold: C-STORE refused with A700"
             );
-            return StoreTarget::Discard(OUT_OF_RESOURCES);
+            return DataTarget::Discard(OUT_OF_RESOURCES);
         }
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "cannot read the free disk space; accepting"),
     }
     match shared.spool.create(meta).await {
-        Ok(incoming) => StoreTarget::Spool(incoming),
+        Ok(incoming) => DataTarget::Spool(incoming),
         Err(error) => {
             tracing::error!(%error, "cannot create a spool file: C-STORE refused with A700");
-            StoreTarget::Discard(OUT_OF_RESOURCES)
+            DataTarget::Discard(OUT_OF_RESOURCES)
         }
     }
 }
@@ -85,11 +64,12 @@ pub(crate) async fn start_store(
 pub(crate) async fn finish_store(
     shared: &Arc<Shared>,
     command: &Command,
-    target: StoreTarget,
+    target: DataTarget,
 ) -> Option<Response> {
     let status = match target {
-        StoreTarget::Discard(status) => status,
-        StoreTarget::Spool(incoming) => match incoming.commit().await {
+        DataTarget::Discard(status) => status,
+        DataTarget::Identifier(_) => CANNOT_UNDERSTAND,
+        DataTarget::Spool(incoming) => match incoming.commit().await {
             Err(error) => {
                 tracing::error!(%error, "cannot make the instance durable: C-STORE refused with A700");
                 OUT_OF_RESOURCES
