@@ -1,4 +1,4 @@
-//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND) in front of the DICOMweb server of the global
+//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb server of the global
 //! options (dicomweb-dimse's [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
 //! `info` by default); SIGTERM or Ctrl-C stops accepting, finishes the operations in flight
 //! and exits.
@@ -20,7 +20,8 @@ pub struct Args {
     /// The adapter's AE title: associations must call it.
     #[arg(long, value_name = "AET")]
     aet: String,
-    /// An Orthanc configuration file whose DicomModalities lists the known DICOM devices.
+    /// An Orthanc configuration file whose DicomModalities lists the known DICOM devices (the
+    /// destinations C-MOVE may send to).
     #[arg(long, value_name = "FILE")]
     modalities: Option<PathBuf>,
     /// The state folder: spooled instances, refused ones (failed/) and the upload queue

@@ -58,8 +58,8 @@ enum Command {
     Transfer(transfer::Args),
     /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
     Jobs(jobs::Args),
-    /// Serve DICOM devices (C-ECHO, C-STORE, C-FIND) in front of the DICOMweb server, with a
-    /// durable upload queue.
+    /// Serve DICOM devices (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb
+    /// server, with a durable upload queue.
     Adapter(adapter::Args),
 }
 

@@ -651,3 +651,122 @@ fn find_at_each_level_with_wildcards_ranges_and_cancel() {
     assert!(found.len() < 7, "{}", found.len());
     assert!(last.contains("Cancel"), "{last}");
 }
+
+/// The data set of every Part 10 file in `dir`, by SOP Instance UID.
+fn data_sets_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let (_, sop, data_set) = identity(&std::fs::read(entry.unwrap().path()).unwrap());
+            (sop, data_set)
+        })
+        .collect()
+}
+
+#[test]
+fn move_to_a_known_modality_and_get_back_over_the_association() {
+    let orthanc = Orthanc::start().unwrap();
+    let spec = StudySpec {
+        series: 2,
+        instances_per_series: 3,
+        ..StudySpec::new(41)
+    };
+    let mut expected = BTreeMap::new();
+    for instance in spec.instances() {
+        orthanc.upload(&instance.bytes).unwrap();
+        let (_, sop, data_set) = identity(&instance.bytes);
+        expected.insert(sop, data_set);
+    }
+    // dcmtk's storescp is the move destination, named in a modalities file.
+    let received = tempfile::tempdir().unwrap();
+    let scp_port = free_port();
+    let mut scp = dcmtk("storescp")
+        .args(["+xa", "-aet", "DEST", "-od"])
+        .arg(received.path())
+        .arg(scp_port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let modalities = config.path().join("orthanc.json");
+    std::fs::write(
+        &modalities,
+        format!(r#"{{ "DicomModalities": {{ "dest": ["DEST", "127.0.0.1", {scp_port}] }} }}"#),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let adapter = AdapterProcess::start(
+        &orthanc.dicomweb_url(),
+        &state.path().join("state"),
+        free_port(),
+        &["--modalities", modalities.to_str().unwrap()],
+    );
+    let study = format!("StudyInstanceUID={}", spec.study_uid());
+    let mv = |destination: &str, keys: &[&str]| {
+        let mut command = dcmtk("movescu");
+        command.args([
+            "-v",
+            "-S",
+            "-aet",
+            "MOVER",
+            "-aec",
+            AET,
+            "-aem",
+            destination,
+        ]);
+        for key in keys {
+            command.args(["-k", key]);
+        }
+        text(&run(command.args(["127.0.0.1", &adapter.port()])))
+    };
+
+    let said = mv("DEST", &["QueryRetrieveLevel=STUDY", &study]);
+    assert!(
+        said.contains("Received Final Move Response (Success)"),
+        "{said}\n{}",
+        adapter.log()
+    );
+    assert!(
+        said.contains("Received Move Response 6 (Pending)") || said.contains("Pending"),
+        "{said}"
+    );
+    assert_eq!(data_sets_in(received.path()), expected);
+
+    // One series; then a destination nobody knows.
+    for entry in std::fs::read_dir(received.path()).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let series = format!("SeriesInstanceUID={}", spec.series_uid(1));
+    let said = mv("DEST", &["QueryRetrieveLevel=SERIES", &study, &series]);
+    assert!(said.contains("(Success)"), "{said}");
+    assert_eq!(data_sets_in(received.path()).len(), 3);
+    let said = mv("NOBODY", &["QueryRetrieveLevel=STUDY", &study]);
+    assert!(said.contains("MoveDestinationUnknown"), "{said}");
+    let _ = scp.kill();
+    let _ = scp.wait();
+
+    // C-GET: the same study back over the requesting association.
+    let got = tempfile::tempdir().unwrap();
+    let said = text(&run(dcmtk("getscu")
+        .args(["-v", "-S", "-aet", "GETTER", "-aec", AET, "-od"])
+        .arg(got.path())
+        .args([
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            &study,
+            "127.0.0.1",
+            &adapter.port(),
+        ])));
+    assert!(
+        said.contains("Number of Completed Suboperations : 6"),
+        "{said}\n{}",
+        adapter.log()
+    );
+    assert!(
+        said.contains("Number of Failed Suboperations    : 0"),
+        "{said}"
+    );
+    assert_eq!(data_sets_in(got.path()), expected);
+}

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use dicom_ul::association::server::DefaultNegotiation;
 use dicom_ul::pdu::{
     AssociationRJ, AssociationRJResult, AssociationRJServiceProviderPresentationReason,
     AssociationRJSource,
@@ -28,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::modalities::Modalities;
-use crate::policy::{Admission, AeTitles, admit_connection};
+use crate::policy::{AcceptProposedRoles, Admission, AeTitles, admit_connection};
 use crate::spool::Spool;
 use crate::upload::UploadQueue;
 use crate::upload::policy::UploadOptions;
@@ -170,7 +169,7 @@ impl AdapterBuilder {
             .ae_access_control(AeTitles {
                 allowed: config.allowed.clone(),
             })
-            .with_negotiation(DefaultNegotiation)
+            .with_negotiation(AcceptProposedRoles)
             .ae_title(aet.to_owned())
             .promiscuous(true)
             .max_pdu_length(config.max_pdu_length)
@@ -199,7 +198,7 @@ pub(crate) struct Shared {
     pub(crate) shutdown: CancellationToken,
 }
 
-type Options = ServerAssociationOptions<'static, AeTitles, DefaultNegotiation>;
+type Options = ServerAssociationOptions<'static, AeTitles, AcceptProposedRoles>;
 
 /// A DIMSE service provider in front of a DICOMweb server, bound and ready to
 /// [`run`](Adapter::run).

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use dicom_ul::Pdu;
-use dicom_ul::association::AsyncServerAssociation;
+use dicom_ul::association::{Association as _, AsyncAssociation, AsyncServerAssociation};
 use dicom_ul::pdu::{
     AbortRQServiceProviderReason, AbortRQSource, PDataValue, PDataValueType,
     PresentationContextResultReason,
@@ -21,11 +21,11 @@ use tokio::net::TcpStream;
 
 use crate::adapter::Shared;
 use crate::command::{Command, CommandField, MAX_COMMAND_BYTES, Response};
-use crate::find;
 use crate::sop_classes;
 use crate::spool::Incoming;
 use crate::spool::InstanceMeta;
 use crate::store::{OUT_OF_RESOURCES, finish_store, start_store};
+use crate::{find, retrieve};
 
 /// Status 0122: SOP class not supported.
 pub(crate) const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
@@ -152,7 +152,6 @@ pub(crate) async fn serve(mut association: Association, shared: Arc<Shared>) {
 }
 
 fn association_peer(association: &Association) -> String {
-    use dicom_ul::association::Association as _;
     association.peer_ae_title().trim().to_owned()
 }
 
@@ -196,19 +195,33 @@ async fn handle_pdv(
                 if let DataTarget::Identifier(identifier) = target {
                     let (_, transfer_syntax) = accepted_context(association, context)
                         .ok_or("internal: the context was accepted")?;
-                    let ended = find::answer(
-                        association,
-                        &shared.client,
-                        shared.config.aet.trim(),
-                        context,
-                        &transfer_syntax,
-                        &command,
-                        &identifier,
-                    )
-                    .await?;
+                    let ended = if command.field == CommandField::CFindRq {
+                        find::answer(
+                            association,
+                            &shared.client,
+                            shared.config.aet.trim(),
+                            context,
+                            &transfer_syntax,
+                            &command,
+                            &identifier,
+                        )
+                        .await?
+                    } else {
+                        retrieve::answer(
+                            association,
+                            shared,
+                            context,
+                            &transfer_syntax,
+                            &command,
+                            &identifier,
+                        )
+                        .await?
+                    };
                     return match ended {
                         find::Ended::Answered => Ok(()),
-                        find::Ended::Closed => Err("the peer left during a C-FIND".into()),
+                        find::Ended::Closed => {
+                            Err("the peer left during a query or retrieve".into())
+                        }
                     };
                 }
                 let response = finish_store(shared, &command, target)
@@ -305,7 +318,14 @@ async fn feed_command(
             };
             Ok(())
         }
-        CommandField::CFindRq if sop_classes::is_find(&abstract_syntax) && command.has_data_set => {
+        CommandField::CFindRq | CommandField::CMoveRq | CommandField::CGetRq
+            if command.has_data_set
+                && match command.field {
+                    CommandField::CFindRq => sop_classes::is_find(&abstract_syntax),
+                    CommandField::CMoveRq => sop_classes::is_move(&abstract_syntax),
+                    _ => sop_classes::is_get(&abstract_syntax),
+                } =>
+        {
             *progress = Progress::Data {
                 context,
                 command,
@@ -370,39 +390,54 @@ async fn send_response(
 
 /// Sends a message: its command set, then its data set if any, each cut into PDVs that fit the
 /// peer's maximum PDU length.
-pub(crate) async fn send_message(
-    association: &mut Association,
+pub(crate) async fn send_message<A>(
+    association: &mut A,
     context: u8,
     command: &[u8],
     data: Option<&[u8]>,
-) -> Result<(), String> {
-    use dicom_ul::association::Association as _;
+) -> Result<(), String>
+where
+    A: AsyncAssociation<TcpStream> + Send,
+{
+    send_pdvs(association, context, PDataValueType::Command, command, true).await?;
+    if let Some(data) = data {
+        send_pdvs(association, context, PDataValueType::Data, data, true).await?;
+    }
+    Ok(())
+}
+
+/// Sends `bytes` as PDVs of one kind that fit the peer's maximum PDU length; the last one is
+/// marked last when `last` is set.
+pub(crate) async fn send_pdvs<A>(
+    association: &mut A,
+    context: u8,
+    value_type: PDataValueType,
+    bytes: &[u8],
+    last: bool,
+) -> Result<(), String>
+where
+    A: AsyncAssociation<TcpStream> + Send,
+{
     // A PDV item adds 6 bytes (length, context, control header) to its data.
     let room = (association.peer_max_pdu_length().clamp(4096, 1 << 20) - 6) as usize;
-    for (value_type, bytes) in [
-        (PDataValueType::Command, Some(command)),
-        (PDataValueType::Data, data),
-    ] {
-        let Some(bytes) = bytes else { continue };
-        let pieces: Vec<&[u8]> = if bytes.is_empty() {
-            vec![bytes]
-        } else {
-            bytes.chunks(room).collect()
+    let pieces: Vec<&[u8]> = if bytes.is_empty() {
+        vec![bytes]
+    } else {
+        bytes.chunks(room).collect()
+    };
+    let final_piece = pieces.len() - 1;
+    for (index, piece) in pieces.into_iter().enumerate() {
+        let pdu = Pdu::PData {
+            data: vec![PDataValue {
+                presentation_context_id: context,
+                value_type: value_type.clone(),
+                is_last: last && index == final_piece,
+                data: piece.to_vec(),
+            }],
         };
-        let last = pieces.len() - 1;
-        for (index, chunk) in pieces.into_iter().enumerate() {
-            association
-                .send(&Pdu::PData {
-                    data: vec![PDataValue {
-                        presentation_context_id: context,
-                        value_type: value_type.clone(),
-                        is_last: index == last,
-                        data: chunk.to_vec(),
-                    }],
-                })
-                .await
-                .map_err(|e| format!("cannot send the response: {e}"))?;
-        }
+        AsyncAssociation::send(association, &pdu)
+            .await
+            .map_err(|e| format!("cannot send to the peer: {e}"))?;
     }
     Ok(())
 }

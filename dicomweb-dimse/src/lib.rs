@@ -16,6 +16,11 @@
 //!   answered with QIDO-RS ([`find::query`] holds the mapping): matching keys become QIDO-RS
 //!   parameters, return keys `includefield`, one pending response per match, C-CANCEL
 //!   honoured, keys the server did not give sent empty.
+//! - **C-MOVE** and **C-GET** ([`retrieve`]): the instances named are found with QIDO-RS,
+//!   fetched with WADO-RS and sent by C-STORE sub-operations, streamed as they arrive, to a
+//!   destination of the known modalities (A801 for any other) or back over the C-GET's own
+//!   association; pending responses carry the sub-operation counts, and a failed
+//!   sub-operation is counted, never dropped.
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
@@ -42,8 +47,8 @@
 //!
 //! # What it does not do (yet)
 //!
-//! C-MOVE and C-GET are answered 0122 (SOP class not supported); there is no TLS and no
-//! C-STORE SCU. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations), the
+//! C-STORE SCU is not public yet, and storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
@@ -62,6 +67,8 @@ mod error;
 pub mod find;
 pub mod modalities;
 pub mod policy;
+pub mod retrieve;
+mod scu;
 pub mod sop_classes;
 pub mod spool;
 mod store;

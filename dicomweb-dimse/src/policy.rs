@@ -1,7 +1,7 @@
 //! Association policy as pure functions: who may associate, and when the adapter is full.
 
-use dicom_ul::association::server::AccessControl;
-use dicom_ul::pdu::{AssociationRJServiceUserReason, UserIdentity};
+use dicom_ul::association::server::{AccessControl, Negotiation};
+use dicom_ul::pdu::{AssociationRJServiceUserReason, RequestorRoles, UserIdentity};
 
 /// Why an association request is refused, or that it is accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +76,25 @@ impl AccessControl for AeTitles {
             }
             Admission::Accept | Admission::Congested => Ok(()),
         }
+    }
+}
+
+/// Role selection as C-GET needs it: the roles a requester proposes are accepted (it takes
+/// the SCP role for the storage SOP classes its C-GET brings back).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AcceptProposedRoles;
+
+impl Negotiation for AcceptProposedRoles {
+    fn negotiate_roles(
+        &self,
+        _sop_class_uid: &str,
+        scu_role: bool,
+        scp_role: bool,
+    ) -> Option<RequestorRoles> {
+        Some(RequestorRoles {
+            scu: scu_role,
+            scp: scp_role,
+        })
     }
 }
 

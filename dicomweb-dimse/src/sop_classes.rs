@@ -17,6 +17,14 @@ pub const VERIFICATION: &str = uids::VERIFICATION;
 pub const PATIENT_ROOT_FIND: &str = uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND;
 /// Study Root Query/Retrieve Information Model – FIND.
 pub const STUDY_ROOT_FIND: &str = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND;
+/// Patient Root Query/Retrieve Information Model – MOVE.
+pub const PATIENT_ROOT_MOVE: &str = uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE;
+/// Study Root Query/Retrieve Information Model – MOVE.
+pub const STUDY_ROOT_MOVE: &str = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE;
+/// Patient Root Query/Retrieve Information Model – GET.
+pub const PATIENT_ROOT_GET: &str = uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET;
+/// Study Root Query/Retrieve Information Model – GET.
+pub const STUDY_ROOT_GET: &str = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET;
 
 /// Whether the standard dictionary names `uid` a storage SOP class, retired ones included
 /// (old modalities still send them): a SOP class whose keyword says "Storage", except Storage
@@ -38,6 +46,18 @@ pub fn is_storage(uid: &str) -> bool {
 pub fn is_find(uid: &str) -> bool {
     let uid = uid.trim_end_matches(['\0', ' ']);
     uid == PATIENT_ROOT_FIND || uid == STUDY_ROOT_FIND
+}
+
+/// Whether `uid` is a MOVE information model the adapter answers.
+pub fn is_move(uid: &str) -> bool {
+    let uid = uid.trim_end_matches(['\0', ' ']);
+    uid == PATIENT_ROOT_MOVE || uid == STUDY_ROOT_MOVE
+}
+
+/// Whether `uid` is a GET information model the adapter answers.
+pub fn is_get(uid: &str) -> bool {
+    let uid = uid.trim_end_matches(['\0', ' ']);
+    uid == PATIENT_ROOT_GET || uid == STUDY_ROOT_GET
 }
 
 #[cfg(test)]

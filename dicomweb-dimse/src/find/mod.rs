@@ -40,8 +40,9 @@ pub(crate) enum Ended {
     Closed,
 }
 
-/// Reads an identifier of `transfer_syntax` into a data set.
-pub(crate) fn read_identifier(
+/// Reads a C-FIND identifier encoded in `transfer_syntax` into a data set (through the core's
+/// Part 10 reader); the error says what could not be read.
+pub fn read_identifier(
     bytes: &[u8],
     sop_class: &str,
     transfer_syntax: &str,
@@ -59,8 +60,8 @@ pub(crate) fn read_identifier(
         .map_err(|e| e.to_string())
 }
 
-/// Encodes an identifier in `transfer_syntax`.
-pub(crate) fn write_identifier(
+/// Encodes an identifier in `transfer_syntax` (through the core's Part 10 writer).
+pub fn write_identifier(
     data_set: &DataSet,
     sop_class: &str,
     transfer_syntax: &str,
