@@ -92,6 +92,30 @@ impl AdapterProcess {
         self.port.to_string()
     }
 
+    /// SIGTERM, as systemd or Kubernetes stop a service; returns how it exited.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no exit after SIGTERM: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// SIGKILL, as a crash or an OOM kill would.
     fn kill(mut self) {
         self.child.kill().unwrap();
@@ -769,4 +793,65 @@ fn move_to_a_known_modality_and_get_back_over_the_association() {
         "{said}"
     );
     assert_eq!(data_sets_in(got.path()), expected);
+}
+
+#[test]
+fn sync_mode_answers_after_the_stow_and_sigterm_stops_cleanly() {
+    let orthanc = Orthanc::start().unwrap();
+    let generated = tempfile::tempdir().unwrap();
+    let files = StudySpec {
+        series: 1,
+        instances_per_series: 3,
+        ..StudySpec::new(51)
+    }
+    .write_to(generated.path())
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let adapter = AdapterProcess::start(
+        &orthanc.dicomweb_url(),
+        &state.path().join("a"),
+        free_port(),
+        &["--sync"],
+    );
+    let output = dcmsend(&adapter, &files);
+    assert!(output.status.success(), "{}", text(&output));
+    // Each success response went out after its STOW-RS: all are there already.
+    assert_eq!(orthanc.count_instances().unwrap(), 3);
+    assert_eq!(
+        std::fs::read_dir(state.path().join("a/spool"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let status = adapter.terminate();
+    assert!(status.success(), "{status:?}");
+
+    // With the server down, a synchronous C-STORE is refused (A700) and nothing stays.
+    let down = format!("http://127.0.0.1:{}/dicom-web", free_port());
+    let adapter = AdapterProcess::start(&down, &state.path().join("b"), free_port(), &["--sync"]);
+    let output = run(dcmtk("dcmsend")
+        .args([
+            "-v",
+            "-aet",
+            "MODALITY",
+            "-aec",
+            AET,
+            "127.0.0.1",
+            &adapter.port(),
+        ])
+        .arg(&files[0]));
+    assert!(
+        text(&output).contains("Response (Refused: OutOfResources)"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        std::fs::read_dir(state.path().join("b/spool"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let log = adapter.log();
+    let status = adapter.terminate();
+    assert!(status.success(), "{status:?}\n{log}");
 }

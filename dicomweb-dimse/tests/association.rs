@@ -27,6 +27,13 @@ const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 /// Starts an adapter on a free port with its state in `state`; returns its address and the
 /// sender that stops it.
 async fn adapter(state: &Path) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    adapter_with_idle_timeout(state, Duration::from_secs(5)).await
+}
+
+async fn adapter_with_idle_timeout(
+    state: &Path,
+    idle: Duration,
+) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -39,7 +46,7 @@ async fn adapter(state: &Path) -> (SocketAddr, oneshot::Sender<()>, tokio::task:
     builder
         .listen("127.0.0.1:0".parse().unwrap())
         .state(state)
-        .idle_timeout(Duration::from_secs(5));
+        .idle_timeout(idle);
     let adapter = builder.bind().await.unwrap();
     let address = adapter.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
@@ -244,6 +251,21 @@ async fn a_store_of_no_storage_class_is_refused_and_nonsense_ends_the_associatio
         other => panic!("expected an abort, found {other:?}"),
     }
     assert_eq!(files(&state.path().join("spool")), Vec::<String>::new());
+    stop.send(()).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_association_is_ended() {
+    let state = tempfile::tempdir().unwrap();
+    let (address, stop, task) =
+        adapter_with_idle_timeout(state.path(), Duration::from_millis(500)).await;
+    let mut association = associate(address, CT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    match association.receive().await {
+        Ok(Pdu::AbortRQ { .. }) | Err(_) => {}
+        other => panic!("expected the idle association to be aborted, found {other:?}"),
+    }
     stop.send(()).unwrap();
     task.await.unwrap();
 }
