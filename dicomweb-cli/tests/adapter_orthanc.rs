@@ -855,3 +855,68 @@ fn sync_mode_answers_after_the_stow_and_sigterm_stops_cleanly() {
     let status = adapter.terminate();
     assert!(status.success(), "{status:?}\n{log}");
 }
+
+/// The peak resident memory of a process, in KiB (VmHWM).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_200_mb_instance_goes_through_in_little_memory() {
+    let orthanc = Orthanc::start().unwrap();
+    let generated = tempfile::tempdir().unwrap();
+    // 1600 frames of 256 × 256 16-bit pixels: one instance of 200 MiB and a little more.
+    let spec = StudySpec {
+        series: 1,
+        instances_per_series: 1,
+        rows: 256,
+        columns: 256,
+        frames: 1600,
+        ..StudySpec::new(61)
+    };
+    let files = spec.write_to(generated.path()).unwrap();
+    assert!(std::fs::metadata(&files[0]).unwrap().len() > 200 * 1024 * 1024);
+    let state = tempfile::tempdir().unwrap();
+    let adapter = AdapterProcess::start(
+        &orthanc.dicomweb_url(),
+        &state.path().join("state"),
+        free_port(),
+        &[],
+    );
+    let output = dcmsend(&adapter, &files);
+    assert!(output.status.success(), "{}", text(&output));
+    wait_for_instances(&orthanc, 1, || adapter.log());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(state.path().join("state/spool"))
+        .unwrap()
+        .count()
+        > 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "spool not emptied\n{}",
+            adapter.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let peak = peak_rss_kib(adapter.child.id());
+    assert!(
+        peak < 96 * 1024,
+        "the adapter's peak resident memory was {peak} KiB"
+    );
+    let stored = orthanc
+        .stored_file(&spec.sop_instance_uid(1, 1))
+        .unwrap()
+        .unwrap();
+    let sent = std::fs::read(&files[0]).unwrap();
+    assert!(
+        identity(&stored).2 == identity(&sent).2,
+        "the data set differs"
+    );
+    eprintln!("peak resident memory of the adapter: {} MiB", peak / 1024);
+}
