@@ -1,7 +1,7 @@
 //! The C-MOVE and C-GET SCPs: the instances a retrieve identifier names are found with QIDO-RS
 //! ([`plan::instances_search`]), fetched with WADO-RS (the fewest requests for the level) and
-//! sent by C-STORE sub-operations ([`crate::scu`]): to the C-MOVE destination, an AE title of
-//! the known modalities reached on a new association, or back over the C-GET's own
+//! sent by C-STORE sub-operations (the crate's C-STORE SCU): to the C-MOVE destination, an AE
+//! title of the known modalities reached on a new association, or back over the C-GET's own
 //! association (the requester proposed storage contexts with the SCP role).
 //!
 //! After each sub-operation a pending response (FF00) carries the remaining, completed, failed
