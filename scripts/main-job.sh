@@ -11,7 +11,10 @@
 #     compared byte for byte with the one stored;
 #  7. `dicomweb transfer` copies it from the source to the destination as a persistent job
 #     (orthanc-jobs, SQLite state), and the destination's copy is retrieved and compared too;
-#  8. stops both Orthancs and removes their folders.
+#  8. `dcmsend` (dcmtk) sends it by DIMSE C-STORE to `dicomweb adapter`, which spools it and
+#     uploads it by STOW-RS into a third Orthanc; every data set found there is compared byte
+#     for byte with the one sent (the meta group is the adapter's own);
+#  9. stops the Orthancs and the adapter and removes their folders.
 #
 # Progress bars show when the output is a terminal. Any failure stops the job with a message
 # and a non-zero status.
@@ -137,7 +140,53 @@ n=$(same_files "$work/study" "$work/copied")
 printf '  job %s: %s; %s files at the destination, byte-identical\n' \
     "$(json 'd[0]["ID"]' <"$work/jobs.json")" "$state" "$n"
 
-step "stop both Orthancs"
+step "dcmsend → dicomweb adapter → a third Orthanc (DIMSE C-STORE, spooled, STOW-RS)"
+start_orthanc adapted
+dimse_port=$(free_port)
+"$dicomweb" --url "$url_adapted" adapter --listen "127.0.0.1:$dimse_port" --aet MAINJOB-ADAPTER \
+    --state "$work/adapter-state" 2>"$work/adapter.log" &
+pids+=($!)
+python3 - "$dimse_port" <<'PY' || fail "the adapter did not listen: $(cat "$work/adapter.log")"
+import socket, sys, time
+for _ in range(300):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+dcmsend -aet MAINJOB -aec MAINJOB-ADAPTER 127.0.0.1 "$dimse_port" "$work"/study/*.dcm ||
+    fail "dcmsend through the adapter failed: $(tail -20 "$work/adapter.log")"
+arrived=0
+for _ in $(seq 1 120); do
+    "$dicomweb" --url "$url_adapted" search instances --study "$study" --all-pages >"$work/adapted.json" 2>/dev/null || true
+    arrived=$(json 'len(d)' <"$work/adapted.json" 2>/dev/null || echo 0)
+    [ "$arrived" -eq "$count" ] && break
+    sleep 0.5
+done
+[ "$arrived" -eq "$count" ] || fail "$arrived of $count instances arrived through the adapter: $(tail -20 "$work/adapter.log")"
+"$dicomweb" --url "$url_adapted" retrieve instances --study "$study" --out "$work/adapted" >/dev/null
+python3 - "$work/study" "$work/adapted" <<'PY' || fail "a data set differs after the adapter"
+import os, struct, sys
+def data_set(path):
+    b = open(path, "rb").read()
+    assert b[128:132] == b"DICM" and b[132:134] == b"\x02\x00" and b[136:138] == b"UL", path
+    return b[144 + struct.unpack("<I", b[140:144])[0]:]
+sent, got = sys.argv[1], sys.argv[2]
+names = sorted(n for n in os.listdir(sent) if n.endswith(".dcm"))
+assert sorted(os.listdir(got)) == names, "other files arrived"
+for name in names:
+    assert data_set(os.path.join(sent, name)) == data_set(os.path.join(got, name)), name
+print(f"  {len(names)} instances through the adapter, each data set byte-identical")
+PY
+for _ in $(seq 1 50); do
+    [ -z "$(ls "$work/adapter-state/spool")" ] && break
+    sleep 0.2
+done
+[ -z "$(ls "$work/adapter-state/spool")" ] || fail "the adapter's spool was not emptied"
+
+step "stop the Orthancs and the adapter"
 cleanup
 trap - EXIT
-printf '\n==> OK: stored, searched, retrieved and transferred %s instances; all byte-identical\n' "$count"
+printf '\n==> OK: stored, searched, retrieved, transferred and sent by DIMSE %s instances; all byte-identical\n' "$count"

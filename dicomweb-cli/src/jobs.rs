@@ -142,7 +142,7 @@ pub fn open_store(dir: Option<&Path>) -> Result<Arc<SqliteStore>, Failure> {
         .map_err(|e| Failure(format!("cannot open the job store {}: {e}", path.display())))
 }
 
-fn default_state_dir() -> Result<PathBuf, Failure> {
+pub(crate) fn default_state_dir() -> Result<PathBuf, Failure> {
     if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(data).join("dicomweb"));
     }

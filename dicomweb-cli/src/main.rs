@@ -8,6 +8,7 @@
 //! The network commands share the global options of [`connect::Options`] and run on one tokio
 //! runtime; `convert` needs no network and runs without one.
 
+mod adapter;
 mod connect;
 mod convert;
 mod delete;
@@ -57,6 +58,9 @@ enum Command {
     Transfer(transfer::Args),
     /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
     Jobs(jobs::Args),
+    /// Serve DICOM devices (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb
+    /// server, with a durable upload queue.
+    Adapter(adapter::Args),
 }
 
 /// A failure, reported as one line.
@@ -126,6 +130,7 @@ fn run_online(command: &Command, connect: &connect::Options) -> Result<(), Failu
             Command::Retrieve(args) => retrieve::run(args, &client, &progress).await,
             Command::Store(args) => store::run(args, &client, &progress).await,
             Command::Delete(args) => delete::run(args, &client).await,
+            Command::Adapter(args) => adapter::run(args, &client).await,
             Command::Convert(args) => convert::run(args),
             Command::Transfer(_) | Command::Jobs(_) => Ok(()),
         }

@@ -64,6 +64,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the failure is worth waiting for and trying again: the network, the token
+    /// provider, or a status the server uses for passing trouble (408, 429, 500, 502, 503,
+    /// 504), not the request itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Token { .. } => true,
+            Error::Protocol(dicomweb_core::Error::Status(status)) => status.is_retryable(),
+            _ => false,
+        }
+    }
+
     /// The transport error, if this is one.
     pub fn transport(&self) -> Option<&TransportError> {
         match self {

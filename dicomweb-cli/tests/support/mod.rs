@@ -2,6 +2,7 @@
 //! generating Part 10 instances, and asking Orthanc about what it stores.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod dimse;
 pub mod healthcare;
 
 use std::path::Path;

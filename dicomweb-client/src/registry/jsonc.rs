@@ -2,9 +2,10 @@
 //! are allowed (JsonCpp's lenient mode). They are blanked out, keeping line and column
 //! numbers, before a strict JSON parser reads the text.
 
-/// `text` with comments replaced by spaces and trailing commas removed, or a message saying
-/// where an unterminated comment starts.
-pub(crate) fn strip(text: &str) -> Result<String, String> {
+/// `text` (an Orthanc configuration file) with comments replaced by spaces and trailing commas
+/// removed, ready for a strict JSON parser, or a message saying where an unterminated comment
+/// starts. Line and column numbers are kept, so the parser's errors point into the original.
+pub fn strip(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     // Index in `out` of the last comma outside strings whose fate is not decided yet.

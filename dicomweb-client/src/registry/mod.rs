@@ -33,6 +33,8 @@
 
 mod jsonc;
 
+pub use jsonc::strip as strip_config_comments;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -62,6 +62,7 @@ impl Client {
                     sop_instance_uid: None,
                     failure_reason: None,
                     reason,
+                    transient: false,
                 }),
             }
         }
@@ -86,6 +87,7 @@ impl Client {
                     sop_instance_uid: None,
                     failure_reason: None,
                     reason,
+                    transient: false,
                 }),
             }
         }

@@ -111,6 +111,10 @@ pub struct Failed {
     pub failure_reason: Option<u16>,
     /// Why, in words.
     pub reason: String,
+    /// Whether the request failed in a way worth trying again later (a broken connection, a
+    /// timeout, or a 408/429/5xx status after the client's own retries), as opposed to a
+    /// refusal of the instance itself.
+    pub transient: bool,
 }
 
 /// What [`Client::store_files`](crate::Client::store_files) or [`Client::store_instances`](crate::Client::store_instances) achieved.

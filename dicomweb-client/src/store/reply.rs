@@ -36,6 +36,7 @@ pub(super) fn sort_reply(
         }
         Err(error) => {
             let reason = format!("the request failed: {error}");
+            let transient = error.is_transient();
             sorted.failed = batch
                 .into_iter()
                 .map(|f| Failed {
@@ -43,6 +44,7 @@ pub(super) fn sort_reply(
                     sop_instance_uid: Some(f.uid),
                     failure_reason: None,
                     reason: reason.clone(),
+                    transient,
                 })
                 .collect();
             return Ok(sorted);
@@ -73,12 +75,14 @@ pub(super) fn sort_reply(
                     "the server's reply ({}) does not mention this instance",
                     result.status
                 ),
+                transient: false,
             }),
             failed => sorted.failed.push(Failed {
                 source: file.payload.into_source(),
                 sop_instance_uid: Some(file.uid),
                 failure_reason: failed.failure_reason().map(|r| r.0),
                 reason: failed.to_string(),
+                transient: false,
             }),
         }
     }

@@ -1,0 +1,112 @@
+//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb server of the global
+//! options (dicomweb-dimse's [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
+//! `info` by default); SIGTERM or Ctrl-C stops accepting, finishes the operations in flight
+//! and exits.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use dicomweb_client::Client;
+use dicomweb_dimse::{Adapter, Modalities};
+
+use crate::Failure;
+
+/// `dicomweb adapter …`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to listen for associations, HOST:PORT (e.g. 0.0.0.0:11112).
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: String,
+    /// The adapter's AE title: associations must call it.
+    #[arg(long, value_name = "AET")]
+    aet: String,
+    /// An Orthanc configuration file whose DicomModalities lists the known DICOM devices (the
+    /// destinations C-MOVE may send to).
+    #[arg(long, value_name = "FILE")]
+    modalities: Option<PathBuf>,
+    /// The state folder: spooled instances, refused ones (failed/) and the upload queue
+    /// (default: $XDG_DATA_HOME/dicomweb/adapter, else ~/.local/share/dicomweb/adapter).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Accept associations only from this calling AE title (repeat for more; default: any).
+    #[arg(long = "allow", value_name = "AET")]
+    allow: Vec<String>,
+    /// Answer each C-STORE only after its STOW-RS request succeeded (no queue).
+    #[arg(long)]
+    sync: bool,
+    /// At most this many associations at once; more are refused (temporary congestion).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    max_associations: usize,
+    /// Refuse C-STOREs (A700) when less than this many MiB are free under the state folder.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    min_free_mib: u64,
+    /// Abort an association idle for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    idle_timeout: u64,
+}
+
+/// Runs the adapter until SIGTERM or Ctrl-C.
+pub async fn run(args: &Args, client: &Client) -> Result<(), Failure> {
+    init_logging();
+    let listen = resolve(&args.listen)?;
+    let state = match &args.state {
+        Some(dir) => dir.clone(),
+        None => crate::jobs::default_state_dir()?.join("adapter"),
+    };
+    let mut builder = Adapter::builder(client.clone(), args.aet.clone());
+    builder
+        .listen(listen)
+        .state(state)
+        .sync(args.sync)
+        .max_associations(args.max_associations)
+        .min_free_bytes(args.min_free_mib.saturating_mul(1024 * 1024))
+        .idle_timeout(std::time::Duration::from_secs(args.idle_timeout.max(1)));
+    if let Some(file) = &args.modalities {
+        builder.modalities(Modalities::load(file)?);
+    }
+    for aet in &args.allow {
+        builder.allow(aet.clone());
+    }
+    let adapter = builder.bind().await?;
+    adapter.run(stop_signal()).await?;
+    Ok(())
+}
+
+/// `HOST:PORT` to the first address it names.
+fn resolve(listen: &str) -> Result<SocketAddr, Failure> {
+    listen
+        .to_socket_addrs()
+        .map_err(|e| {
+            Failure(format!(
+                "--listen: expected HOST:PORT, found {listen:?} ({e})"
+            ))
+        })?
+        .next()
+        .ok_or_else(|| Failure(format!("--listen: {listen:?} names no address")))
+}
+
+/// Resolves on SIGTERM or Ctrl-C (SIGINT).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Log lines on standard error, filtered by `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

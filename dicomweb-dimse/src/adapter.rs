@@ -1,0 +1,360 @@
+//! The [`Adapter`]: its configuration ([`AdapterBuilder`]), the listening socket, admission of
+//! new connections, and the task of each association.
+//!
+//! [`Adapter::run`] accepts connections until its shutdown future resolves; then it stops
+//! accepting, lets each association finish the message in progress (idle ones are aborted),
+//! hands what waits for a batch to the upload queue and stops the queue's engine. Beyond
+//! `max_associations` open at once, a new connection's A-ASSOCIATE-RQ is answered with
+//! A-ASSOCIATE-RJ transient, temporary congestion.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use dicom_ul::pdu::{
+    AssociationRJ, AssociationRJResult, AssociationRJServiceProviderPresentationReason,
+    AssociationRJSource,
+};
+use dicom_ul::{Pdu, ServerAssociationOptions};
+use dicomweb_client::Client;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::modalities::Modalities;
+use crate::policy::{AcceptProposedRoles, Admission, AeTitles, admit_connection};
+use crate::spool::Spool;
+use crate::upload::UploadQueue;
+use crate::upload::policy::UploadOptions;
+use crate::{Error, association};
+
+/// How the adapter runs; see [`Adapter::builder`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AdapterConfig {
+    /// The adapter's AE title (the called AE title associations must use).
+    pub aet: String,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Known DICOM devices.
+    pub modalities: Modalities,
+    /// The state folder: `spool/`, `failed/` and the upload queue's `uploads.sqlite`.
+    pub state: PathBuf,
+    /// Calling AE titles allowed; empty: any.
+    pub allowed: Vec<String>,
+    /// At most this many associations at once.
+    pub max_associations: usize,
+    /// An association idle (no PDU) for this long is aborted.
+    pub idle_timeout: Duration,
+    /// Answer each C-STORE only after its STOW-RS request succeeded.
+    pub sync: bool,
+    /// Below this much free disk under the state folder, C-STOREs are refused (A700).
+    pub min_free_bytes: u64,
+    /// The largest PDU the adapter accepts.
+    pub max_pdu_length: u32,
+    /// Batching and retries of the upload queue.
+    pub upload: UploadOptions,
+    /// How many upload batches are sent at once.
+    pub upload_workers: usize,
+}
+
+/// Configures an [`Adapter`]: `&mut self` setters, then [`bind`](AdapterBuilder::bind).
+#[derive(Clone, Debug)]
+pub struct AdapterBuilder {
+    client: Client,
+    config: AdapterConfig,
+}
+
+impl AdapterBuilder {
+    /// Where to listen (default `0.0.0.0:104`).
+    pub fn listen(&mut self, address: SocketAddr) -> &mut Self {
+        self.config.listen = address;
+        self
+    }
+
+    /// The devices C-MOVE may send to.
+    pub fn modalities(&mut self, modalities: Modalities) -> &mut Self {
+        self.config.modalities = modalities;
+        self
+    }
+
+    /// The state folder (default `./dicomweb-dimse`).
+    pub fn state(&mut self, folder: impl Into<PathBuf>) -> &mut Self {
+        self.config.state = folder.into();
+        self
+    }
+
+    /// Allows this calling AE title; once one is allowed, all others are refused.
+    pub fn allow(&mut self, aet: impl Into<String>) -> &mut Self {
+        self.config.allowed.push(aet.into());
+        self
+    }
+
+    /// At most `n` associations at once (default 32).
+    pub fn max_associations(&mut self, n: usize) -> &mut Self {
+        self.config.max_associations = n.max(1);
+        self
+    }
+
+    /// Abort associations idle this long (default 60 s).
+    pub fn idle_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// Synchronous mode: each C-STORE answered after its STOW-RS.
+    pub fn sync(&mut self, sync: bool) -> &mut Self {
+        self.config.sync = sync;
+        self
+    }
+
+    /// Free disk to keep (default 256 MiB).
+    pub fn min_free_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.config.min_free_bytes = bytes;
+        self
+    }
+
+    /// The largest PDU accepted (default 64 KiB; at least 4 KiB).
+    pub fn max_pdu_length(&mut self, bytes: u32) -> &mut Self {
+        self.config.max_pdu_length = bytes.max(4096);
+        self
+    }
+
+    /// The upload queue's batching and retries.
+    pub fn upload(&mut self, options: UploadOptions) -> &mut Self {
+        self.config.upload = options;
+        self
+    }
+
+    /// The configuration so far.
+    pub fn config(&self) -> &AdapterConfig {
+        &self.config
+    }
+
+    /// Checks the configuration, opens the state folder and the upload queue (which resumes
+    /// earlier uploads), and binds the listening socket.
+    pub async fn bind(&self) -> Result<Adapter, Error> {
+        let config = self.config.clone();
+        let aet = config.aet.trim();
+        if aet.is_empty() || aet.len() > 16 || aet.contains('\\') || !aet.is_ascii() {
+            return Err(Error::Config(format!(
+                "expected an AE title of 1 to 16 ASCII characters without a backslash, found {:?}",
+                config.aet
+            )));
+        }
+        let spool = Spool::open(&config.state)?;
+        let queue = if config.sync {
+            None
+        } else {
+            Some(
+                UploadQueue::start(
+                    self.client.clone(),
+                    spool.clone(),
+                    &config.state,
+                    config.upload.clone(),
+                    config.upload_workers,
+                )
+                .await?,
+            )
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+        let options = ServerAssociationOptions::new()
+            .ae_access_control(AeTitles {
+                allowed: config.allowed.clone(),
+            })
+            .with_negotiation(AcceptProposedRoles)
+            .ae_title(aet.to_owned())
+            .promiscuous(true)
+            .max_pdu_length(config.max_pdu_length)
+            .strict(true)
+            .read_timeout(config.idle_timeout);
+        Ok(Adapter {
+            listener,
+            options: Arc::new(options),
+            shared: Arc::new(Shared {
+                client: self.client.clone(),
+                spool,
+                queue,
+                shutdown: CancellationToken::new(),
+                config,
+            }),
+        })
+    }
+}
+
+/// What every association's task shares.
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    pub(crate) config: AdapterConfig,
+    pub(crate) spool: Spool,
+    pub(crate) queue: Option<UploadQueue>,
+    pub(crate) shutdown: CancellationToken,
+}
+
+type Options = ServerAssociationOptions<'static, AeTitles, AcceptProposedRoles>;
+
+/// A DIMSE service provider in front of a DICOMweb server, bound and ready to
+/// [`run`](Adapter::run).
+pub struct Adapter {
+    listener: TcpListener,
+    options: Arc<Options>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Adapter")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Adapter {
+    /// A builder for an adapter with AE title `aet` in front of `client`'s server.
+    pub fn builder(client: Client, aet: impl Into<String>) -> AdapterBuilder {
+        AdapterBuilder {
+            client,
+            config: AdapterConfig {
+                aet: aet.into(),
+                listen: SocketAddr::from(([0, 0, 0, 0], 104)),
+                modalities: Modalities::new(),
+                state: PathBuf::from("dicomweb-dimse"),
+                allowed: Vec::new(),
+                max_associations: 32,
+                idle_timeout: Duration::from_secs(60),
+                sync: false,
+                min_free_bytes: 256 * 1024 * 1024,
+                max_pdu_length: 64 * 1024,
+                upload: UploadOptions::default(),
+                upload_workers: 2,
+            },
+        }
+    }
+
+    /// The address it listens on (with the port chosen when it was 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        self.listener
+            .local_addr()
+            .map_err(|e| Error::Config(format!("cannot read the listening address: {e}")))
+    }
+
+    /// Serves associations until `shutdown` resolves, then finishes the messages in progress,
+    /// hands waiting instances to the upload queue and stops.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+        let Adapter {
+            listener,
+            options,
+            shared,
+        } = self;
+        let tracker = TaskTracker::new();
+        let open = Arc::new(AtomicUsize::new(0));
+        tracing::info!(aet = shared.config.aet, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), sync = shared.config.sync, "DIMSE adapter listening");
+        tokio::pin!(shutdown);
+        loop {
+            let (socket, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = socket.set_nodelay(true);
+            if admit_connection(open.load(Ordering::SeqCst), shared.config.max_associations)
+                == Admission::Congested
+            {
+                tracing::warn!(%peer, max = shared.config.max_associations, "too many associations: refused, temporary congestion");
+                tracker.spawn(reject_congested(socket, shared.config.max_pdu_length));
+                continue;
+            }
+            open.fetch_add(1, Ordering::SeqCst);
+            let guard = OpenGuard(open.clone());
+            let options = options.clone();
+            let shared = shared.clone();
+            tracker.spawn(async move {
+                let _guard = guard;
+                match options.establish_async(socket).await {
+                    Ok(association) => {
+                        use dicom_ul::association::Association as _;
+                        let accepted = association
+                            .presentation_contexts()
+                            .iter()
+                            .filter(|pc| pc.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance)
+                            .count();
+                        tracing::info!(%peer, calling = association.peer_ae_title().trim(), contexts = accepted, "association accepted");
+                        association::serve(association, shared).await;
+                    }
+                    Err(error) => tracing::warn!(%peer, %error, "association not established"),
+                }
+            });
+        }
+        tracing::info!(
+            associations = open.load(Ordering::SeqCst),
+            "shutting down: no new associations; finishing those in progress"
+        );
+        drop(listener);
+        shared.shutdown.cancel();
+        tracker.close();
+        tracker.wait().await;
+        match Arc::try_unwrap(shared) {
+            Ok(shared) => {
+                if let Some(queue) = shared.queue {
+                    queue.shutdown().await;
+                }
+            }
+            Err(_) => tracing::warn!(
+                "an association task still holds the adapter: upload queue not drained"
+            ),
+        }
+        tracing::info!("DIMSE adapter stopped");
+        Ok(())
+    }
+}
+
+/// Counts an association as open while alive.
+struct OpenGuard(Arc<AtomicUsize>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Reads the A-ASSOCIATE-RQ and answers A-ASSOCIATE-RJ transient, temporary congestion.
+async fn reject_congested(mut socket: TcpStream, max_pdu_length: u32) {
+    let mut buffer = BytesMut::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        dicom_ul::association::read_pdu_from_wire_async(
+            &mut socket,
+            &mut buffer,
+            max_pdu_length,
+            false,
+        ),
+    )
+    .await;
+    if !matches!(read, Ok(Ok(Pdu::AssociationRQ(_)))) {
+        return;
+    }
+    let reject = Pdu::AssociationRJ(AssociationRJ {
+        result: AssociationRJResult::Transient,
+        source: AssociationRJSource::ServiceProviderPresentation(
+            AssociationRJServiceProviderPresentationReason::TemporaryCongestion,
+        ),
+    });
+    let mut bytes = Vec::new();
+    if dicom_ul::write_pdu(&mut bytes, &reject).is_ok() {
+        let _ = socket.write_all(&bytes).await;
+        let _ = socket.shutdown().await;
+    }
+}

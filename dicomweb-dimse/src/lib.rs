@@ -1,0 +1,83 @@
+//! A DIMSE ⇄ DICOMweb adapter: DICOM devices (modalities, PACS) store to and query a DICOMweb
+//! server through it, and nothing they were told is stored gets lost.
+//!
+//! - **C-ECHO**.
+//! - **C-STORE** for every storage SOP class of the standard dictionary, in whatever transfer
+//!   syntax the sender proposes (no transcoding). Each instance is written to a spool file as
+//!   its fragments arrive (memory holds one PDU), as a Part 10 file with its meta group, and
+//!   synced with its folder before the success response. A durable upload queue (jobs on
+//!   [`orthanc_jobs`] over SQLite in the state folder) sends spooled instances by STOW-RS in
+//!   batches, retries transient failures with backoff (for ever by default), moves instances
+//!   the server refuses for good to `failed/` beside a JSON record of why, and deletes a spool
+//!   file only once the server's reply lists it as stored. After a crash, everything that got
+//!   a success response is sent on the next start. Below a free-disk threshold C-STOREs are
+//!   refused with A700. In synchronous mode each C-STORE is answered after its STOW-RS.
+//! - **C-FIND**, Study Root and Patient Root, at PATIENT, STUDY, SERIES and IMAGE level,
+//!   answered with QIDO-RS ([`find::query`] holds the mapping): matching keys become QIDO-RS
+//!   parameters, return keys `includefield`, one pending response per match, C-CANCEL
+//!   honoured, keys the server did not give sent empty.
+//! - **C-MOVE** and **C-GET** ([`retrieve`]): the instances named are found with QIDO-RS,
+//!   fetched with WADO-RS and sent by C-STORE sub-operations, streamed as they arrive, to a
+//!   destination of the known modalities (A801 for any other) or back over the C-GET's own
+//!   association; pending responses carry the sub-operation counts, and a failed
+//!   sub-operation is counted, never dropped.
+//! - Association policy: the called AE title must be the adapter's, the calling one any or
+//!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
+//!   congestion); idle associations are aborted. Each association and operation is logged
+//!   with `tracing`.
+//!
+//! Associations, PDUs and presentation-context negotiation are dicom-rs's `dicom-ul`; command
+//! sets and meta groups are encoded by `dicom-object`. DICOMweb requests go through a
+//! [`dicomweb_client::Client`], so its retries, timeouts and authentication apply.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use dicomweb_dimse::Adapter;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = dicomweb_client::Client::builder("http://127.0.0.1:8042/dicom-web").build()?;
+//! let mut builder = Adapter::builder(client, "DICOMWEB");
+//! builder.listen("0.0.0.0:11112".parse()?).state("/var/lib/dicomweb-dimse");
+//! let adapter = builder.bind().await?;
+//! adapter.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What it does not do (yet)
+//!
+//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations), the
+//! C-STORE SCU is not public yet, and storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
+//! commands on SOP classes the adapter does not serve are refused with 0122.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+mod adapter;
+mod association;
+pub mod command;
+pub mod disk;
+mod error;
+pub mod find;
+pub mod modalities;
+pub mod policy;
+pub mod retrieve;
+mod scu;
+pub mod sop_classes;
+pub mod spool;
+mod store;
+pub mod upload;
+
+pub use adapter::{Adapter, AdapterBuilder, AdapterConfig};
+pub use error::Error;
+pub use modalities::{Modalities, Modality};
+pub use upload::policy::UploadOptions;
+
+/// The crates whose types this one's API exposes, re-exported so users match versions.
+pub use {dicom_ul, dicomweb_client, orthanc_jobs};
