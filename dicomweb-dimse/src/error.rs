@@ -40,6 +40,9 @@ pub enum Error {
     /// The upper layer (association, PDUs) failed.
     #[error("DICOM upper layer: {0}")]
     Association(#[from] Box<dicom_ul::association::Error>),
+    /// A DICOM peer broke the protocol or left mid-message.
+    #[error("DICOM peer: {0}")]
+    Peer(String),
     /// The job engine failed.
     #[error("upload queue: {0}")]
     Jobs(#[from] orthanc_jobs::Error),

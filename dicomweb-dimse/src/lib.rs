@@ -20,7 +20,7 @@
 //!   fetched with WADO-RS and sent by C-STORE sub-operations, streamed as they arrive, to a
 //!   destination of the known modalities (A801 for any other) or back over the C-GET's own
 //!   association; pending responses carry the sub-operation counts, and a failed
-//!   sub-operation is counted, never dropped.
+//!   sub-operation is counted, never dropped. The C-STORE SCU is public ([`scu::StoreScu`]).
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
@@ -47,8 +47,8 @@
 //!
 //! # What it does not do (yet)
 //!
-//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations), the
-//! C-STORE SCU is not public yet, and storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations) and
+//! storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
@@ -68,7 +68,7 @@ pub mod find;
 pub mod modalities;
 pub mod policy;
 pub mod retrieve;
-mod scu;
+pub mod scu;
 pub mod sop_classes;
 pub mod spool;
 mod store;

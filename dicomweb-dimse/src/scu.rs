@@ -1,21 +1,174 @@
-//! The C-STORE SCU of C-MOVE and C-GET: one instance of a WADO-RS reply sent as a C-STORE
-//! sub-operation, its data set streamed from the reply's chunks into P-DATA PDVs (memory holds
-//! a chunk or two, whatever the instance's size), then its response awaited.
+//! The C-STORE SCU of C-MOVE, C-GET and transfers to DICOM devices: one Part 10 instance,
+//! from a WADO-RS reply ([`PartStream`]) or a file ([`FileChunks`]), sent as a C-STORE, its
+//! data set streamed chunk by chunk into P-DATA PDVs (memory holds a chunk or two, whatever
+//! the instance's size), then its response awaited. [`StoreScu`] is the SCU on an association
+//! of its own to a [`Modality`].
 //!
 //! The instance's SOP class, SOP instance and transfer syntax come from its meta group (the
 //! core's `FileMeta`); it goes out on the accepted presentation context of that SOP class and
-//! transfer syntax, never transcoded. Without one, it is counted as failed.
+//! transfer syntax, never transcoded. Without one, it fails alone.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use dicom_ul::Pdu;
-use dicom_ul::association::AsyncAssociation;
+use dicom_ul::association::{AsyncAssociation, AsyncClientAssociation};
 use dicom_ul::pdu::{PDataValueType, PresentationContextResultReason};
+use dicom_ul::{ClientAssociationOptions, Pdu};
 use dicomweb_client::retrieve::PartStream;
 use dicomweb_core::file_meta::FileMeta;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 use crate::association::send_pdvs;
 use crate::command::{Command, CommandField, StoreRequest};
+use crate::{Error, Modality};
+
+/// The transfer syntaxes proposed for each SOP class, one presentation context each, so that
+/// every instance goes out as it is stored: Explicit and Implicit VR Little Endian, Deflated,
+/// Explicit VR Big Endian, JPEG Baseline, Extended, Lossless (2) and JPEG-LS (2), JPEG 2000
+/// (2), RLE.
+pub const PROPOSED_TRANSFER_SYNTAXES: [&str; 12] = [
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1.99",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.80",
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.5",
+];
+
+/// The most presentation contexts an association request may hold.
+const MAX_CONTEXTS: usize = 128;
+
+/// Where an instance's bytes come from, chunk by chunk, whole Part 10 file first to last.
+pub trait ChunkSource {
+    /// The next chunk, `None` at the end; an error says what broke.
+    fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, String>> + Send;
+}
+
+impl ChunkSource for PartStream {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, String> {
+        PartStream::next_chunk(self)
+            .await
+            .map_err(|e| format!("the WADO-RS reply broke: {e}"))
+    }
+}
+
+/// A Part 10 file read in chunks of 256 KiB.
+#[derive(Debug)]
+pub struct FileChunks {
+    file: tokio::fs::File,
+}
+
+impl FileChunks {
+    /// Opens a file.
+    pub async fn open(path: &Path) -> Result<FileChunks, Error> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::io("cannot open", path, e))?;
+        Ok(FileChunks { file })
+    }
+}
+
+impl ChunkSource for FileChunks {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, String> {
+        let mut buffer = BytesMut::with_capacity(256 * 1024);
+        let read = self
+            .file
+            .read_buf(&mut buffer)
+            .await
+            .map_err(|e| format!("cannot read the file: {e}"))?;
+        Ok((read > 0).then(|| buffer.freeze()))
+    }
+}
+
+/// A C-STORE SCU on an association of its own to a DICOM device.
+#[derive(Debug)]
+pub struct StoreScu {
+    association: AsyncClientAssociation<TcpStream>,
+    next_message_id: u16,
+    move_originator: Option<(String, u16)>,
+}
+
+impl StoreScu {
+    /// Associates as `our_aet` with `modality`, proposing for each of `sop_classes` a
+    /// presentation context per transfer syntax of [`PROPOSED_TRANSFER_SYNTAXES`] (at most
+    /// 128 contexts in all).
+    pub async fn connect(
+        our_aet: &str,
+        modality: &Modality,
+        sop_classes: &[&str],
+        max_pdu_length: u32,
+        timeout: Duration,
+    ) -> Result<StoreScu, Error> {
+        if modality.tls {
+            return Err(Error::Config(format!(
+                "{} wants DICOM over TLS, which this adapter does not speak yet",
+                modality.aet
+            )));
+        }
+        let mut options = ClientAssociationOptions::new()
+            .calling_ae_title(our_aet.trim().to_owned())
+            .called_ae_title(modality.aet.trim().to_owned())
+            .max_pdu_length(max_pdu_length)
+            .read_timeout(timeout);
+        let pairs = sop_classes
+            .iter()
+            .flat_map(|class| {
+                PROPOSED_TRANSFER_SYNTAXES
+                    .iter()
+                    .map(move |ts| (*class, *ts))
+            })
+            .take(MAX_CONTEXTS);
+        for (class, syntax) in pairs {
+            options = options.with_presentation_context(class.to_owned(), vec![syntax.to_owned()]);
+        }
+        let address = format!("{}:{}", modality.host, modality.port);
+        let association = options.establish_async(address.as_str()).await?;
+        Ok(StoreScu {
+            association,
+            next_message_id: 1,
+            move_originator: None,
+        })
+    }
+
+    /// Marks the C-STOREs as sub-operations of the C-MOVE `message_id` from `aet`.
+    pub fn move_originator(&mut self, aet: &str, message_id: u16) -> &mut Self {
+        self.move_originator = Some((aet.to_owned(), message_id));
+        self
+    }
+
+    /// Sends one Part 10 instance; `Ok` holds the destination's verdict, `Err` means the
+    /// association can no longer be used.
+    pub async fn store<S: ChunkSource + Send>(
+        &mut self,
+        source: &mut S,
+    ) -> Result<SubOutcome, Error> {
+        let message_id = self.next_message_id;
+        self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
+        let sent = send_instance(
+            &mut self.association,
+            source,
+            message_id,
+            self.move_originator.clone(),
+        )
+        .await
+        .map_err(Error::Peer)?;
+        Ok(sent.outcome)
+    }
+
+    /// Releases the association.
+    pub async fn release(self) -> Result<(), Error> {
+        Ok(self.association.release().await?)
+    }
+}
 
 /// The largest meta group read before giving up on a part.
 const MAX_META_BYTES: usize = 1024 * 1024;
@@ -38,17 +191,18 @@ pub(crate) struct Sent {
     pub(crate) canceled: bool,
 }
 
-/// Sends the current part of `parts` (its headers already read) as a C-STORE on `association`.
-/// An error means the association can no longer be used (a message half sent, or the peer
-/// gone).
-pub(crate) async fn store_part<A>(
+/// Sends the instance of `parts` (a WADO-RS part whose headers were read, or a file) as a
+/// C-STORE on `association`. An error means the association can no longer be used (a message
+/// half sent, or the peer gone).
+pub(crate) async fn send_instance<A, S>(
     association: &mut A,
-    parts: &mut PartStream,
+    parts: &mut S,
     message_id: u16,
     originator: Option<(String, u16)>,
 ) -> Result<Sent, String>
 where
     A: AsyncAssociation<TcpStream> + Send,
+    S: ChunkSource + Send,
 {
     let mut prefix = BytesMut::new();
     let meta = loop {
@@ -73,7 +227,7 @@ where
                     "the server's part ended inside the meta group".into(),
                 ));
             }
-            Err(error) => return Err(format!("the WADO-RS reply broke: {error}")),
+            Err(error) => return Err(error),
         }
     };
     let text = |value: &Option<String>| {
@@ -120,7 +274,7 @@ where
         let next = parts
             .next_chunk()
             .await
-            .map_err(|e| format!("the WADO-RS reply broke mid-instance: {e}"))?;
+            .map_err(|e| format!("mid-instance: {e}"))?;
         match next {
             Some(chunk) => {
                 if !held.is_empty() {
@@ -158,13 +312,8 @@ fn failed(reason: String) -> Sent {
 }
 
 /// Reads the rest of the part away and reports the sub-operation failed.
-async fn drained(parts: &mut PartStream, reason: String) -> Result<Sent, String> {
-    while parts
-        .next_chunk()
-        .await
-        .map_err(|e| format!("the WADO-RS reply broke: {e}"))?
-        .is_some()
-    {}
+async fn drained<S: ChunkSource + Send>(parts: &mut S, reason: String) -> Result<Sent, String> {
+    while parts.next_chunk().await?.is_some() {}
     Ok(failed(reason))
 }
 

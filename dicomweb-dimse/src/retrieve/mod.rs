@@ -17,15 +17,15 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dicom_ul::association::{AsyncAssociation, AsyncClientAssociation, AsyncServerAssociation};
-use dicom_ul::{ClientAssociationOptions, Pdu};
+use dicom_ul::Pdu;
+use dicom_ul::association::{AsyncAssociation, AsyncServerAssociation};
 use dicomweb_core::request::RetrieveInstances;
 use tokio::net::TcpStream;
 
 use crate::adapter::Shared;
 use crate::command::{Command, CommandField, Response, SubOperations};
 use crate::find::{self, Ended, IDENTIFIER_DOES_NOT_MATCH, UNABLE_TO_PROCESS};
-use crate::scu::{SubOutcome, store_part};
+use crate::scu::{StoreScu, SubOutcome, send_instance};
 use plan::{Found, final_status, found, instances_search, targets};
 
 /// Status A801: move destination unknown.
@@ -36,23 +36,6 @@ const CANCELED: u16 = 0xFE00;
 const PENDING: u16 = 0xFF00;
 /// At most this many instances per retrieve.
 const MAX_INSTANCES: usize = 60_000;
-
-/// The transfer syntaxes a C-MOVE proposes for each SOP class, one presentation context each,
-/// so that every instance goes out as the server stores it.
-const MOVE_TRANSFER_SYNTAXES: [&str; 12] = [
-    "1.2.840.10008.1.2.1",
-    "1.2.840.10008.1.2",
-    "1.2.840.10008.1.2.1.99",
-    "1.2.840.10008.1.2.2",
-    "1.2.840.10008.1.2.4.50",
-    "1.2.840.10008.1.2.4.51",
-    "1.2.840.10008.1.2.4.57",
-    "1.2.840.10008.1.2.4.70",
-    "1.2.840.10008.1.2.4.80",
-    "1.2.840.10008.1.2.4.90",
-    "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.5",
-];
 
 type Requester = AsyncServerAssociation<TcpStream>;
 
@@ -149,8 +132,8 @@ pub(crate) async fn answer(
     }
     // A C-MOVE's sub-operations go over a new association; a C-GET's over its own.
     let mut other = match &modality {
-        Some(modality) => match open_destination(shared, modality, &instances).await {
-            Ok(association) => Some(association),
+        Some(modality) => match open_destination(shared, modality, &instances, command).await {
+            Ok(scu) => Some(scu),
             Err(reason) => {
                 tracing::warn!(%reason, "C-MOVE: the destination cannot be reached");
                 counts.failed = total;
@@ -168,12 +151,6 @@ pub(crate) async fn answer(
         },
         None => None,
     };
-    let originator = is_move.then(|| {
-        (
-            shared.config.aet.trim().to_owned(),
-            command.message_id.unwrap_or(0),
-        )
-    });
     let mut message_id: u16 = 1;
     let mut canceled = false;
     let mut broken = None;
@@ -199,13 +176,17 @@ pub(crate) async fn answer(
                 }
             }
             let sent = match other.as_mut() {
-                Some(association) => {
-                    store_part(association, &mut parts, message_id, originator.clone()).await
-                }
-                None => store_part(requester, &mut parts, message_id, None).await,
+                Some(scu) => scu
+                    .store(&mut parts)
+                    .await
+                    .map(|outcome| (outcome, false))
+                    .map_err(|e| e.to_string()),
+                None => send_instance(requester, &mut parts, message_id, None)
+                    .await
+                    .map(|sent| (sent.outcome, sent.canceled)),
             };
             message_id = message_id.wrapping_add(1).max(1);
-            let sent = match sent {
+            let (outcome, sub_canceled) = match sent {
                 Ok(sent) => sent,
                 Err(reason) => {
                     tracing::warn!(%reason, "retrieve: the sub-operations' association failed");
@@ -214,7 +195,7 @@ pub(crate) async fn answer(
                 }
             };
             counts.remaining = counts.remaining.saturating_sub(1);
-            match sent.outcome {
+            match outcome {
                 SubOutcome::Completed => counts.completed += 1,
                 SubOutcome::Warning => counts.warning += 1,
                 SubOutcome::Failed(reason) => {
@@ -222,7 +203,7 @@ pub(crate) async fn answer(
                     counts.failed += 1;
                 }
             }
-            if sent.canceled || (is_move && cancel_waiting(requester).await?) {
+            if sub_canceled || (is_move && cancel_waiting(requester).await?) {
                 canceled = true;
                 break 'targets;
             }
@@ -232,8 +213,8 @@ pub(crate) async fn answer(
             crate::association::send_message(requester, context, &pending.to_bytes(), None).await?;
         }
     }
-    if let Some(association) = other {
-        let _ = association.release().await;
+    if let Some(scu) = other {
+        let _ = scu.release().await;
     }
     if broken.is_some() && !is_move {
         // The C-GET's own association broke mid-message: nothing more can be said on it.
@@ -265,37 +246,30 @@ async fn open_destination(
     shared: &Arc<Shared>,
     modality: &crate::Modality,
     instances: &[Found],
-) -> Result<AsyncClientAssociation<TcpStream>, String> {
-    if modality.tls {
-        return Err(format!(
-            "{} wants DICOM over TLS, which this adapter does not speak yet",
-            modality.aet
-        ));
-    }
+    command: &Command,
+) -> Result<StoreScu, String> {
     let classes: BTreeSet<&str> = instances
         .iter()
         .filter_map(|f| f.sop_class.as_deref())
         .collect();
-    let mut options = ClientAssociationOptions::new()
-        .calling_ae_title(shared.config.aet.trim().to_owned())
-        .called_ae_title(modality.aet.trim().to_owned())
-        .max_pdu_length(shared.config.max_pdu_length)
-        .read_timeout(shared.config.idle_timeout);
-    let mut proposed = 0;
-    for class in classes {
-        for syntax in MOVE_TRANSFER_SYNTAXES {
-            if proposed == 128 {
-                break;
-            }
-            options = options.with_presentation_context(class.to_owned(), vec![syntax.to_owned()]);
-            proposed += 1;
-        }
-    }
-    let address = format!("{}:{}", modality.host, modality.port);
-    options
-        .establish_async(address.as_str())
-        .await
-        .map_err(|e| format!("cannot associate with {} at {address}: {e}", modality.aet))
+    let classes: Vec<&str> = classes.into_iter().collect();
+    let aet = shared.config.aet.trim();
+    let mut scu = StoreScu::connect(
+        aet,
+        modality,
+        &classes,
+        shared.config.max_pdu_length,
+        shared.config.idle_timeout,
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot associate with {} at {}:{}: {e}",
+            modality.aet, modality.host, modality.port
+        )
+    })?;
+    scu.move_originator(aet, command.message_id.unwrap_or(0));
+    Ok(scu)
 }
 
 /// Whether a C-CANCEL waits on the requester's association (looked for without waiting).

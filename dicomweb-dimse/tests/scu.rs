@@ -1,0 +1,109 @@
+//! The public C-STORE SCU against the adapter itself (in-process, its DICOMweb server down so
+//! the spool keeps what arrives): files sent one by one arrive with the very data set sent;
+//! an instance of a SOP class that was not negotiated fails alone and the association goes on.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use dicomweb_core::file_meta::FileMeta;
+use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
+use dicomweb_dimse::{Adapter, Modality};
+use test_support::study::StudySpec;
+
+const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
+
+fn data_set(bytes: &[u8]) -> Vec<u8> {
+    let meta = FileMeta::read(bytes).unwrap().unwrap();
+    bytes[meta.data_set_offset..].to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_arrive_as_sent_and_a_refusal_stays_alone() {
+    let state = tempfile::tempdir().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = dicomweb_client::Client::builder(format!("http://{dead}/dicom-web"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let mut builder = Adapter::builder(client, "ADAPTER");
+    builder
+        .listen("127.0.0.1:0".parse().unwrap())
+        .state(state.path());
+    let adapter = builder.bind().await.unwrap();
+    let port = adapter.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(adapter.run(async {
+        let _ = stopped.await;
+    }));
+
+    let files_dir = tempfile::tempdir().unwrap();
+    let files = StudySpec {
+        series: 1,
+        instances_per_series: 2,
+        ..StudySpec::new(81)
+    }
+    .write_to(files_dir.path())
+    .unwrap();
+    let multi_frame = StudySpec {
+        series: 1,
+        instances_per_series: 1,
+        frames: 2,
+        ..StudySpec::new(82)
+    }
+    .write_to(files_dir.path())
+    .unwrap();
+
+    let modality = Modality::new("ADAPTER", "127.0.0.1", port);
+    // Only single-frame Secondary Capture is proposed.
+    let mut scu = StoreScu::connect(
+        "SENDER",
+        &modality,
+        &[SECONDARY_CAPTURE],
+        16 * 1024,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    for file in &files {
+        let outcome = scu
+            .store(&mut FileChunks::open(file).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(outcome, SubOutcome::Completed);
+    }
+    let outcome = scu
+        .store(&mut FileChunks::open(&multi_frame[0]).await.unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, SubOutcome::Failed(reason) if reason.contains("no accepted presentation context")),
+        "{outcome:?}"
+    );
+    let outcome = scu
+        .store(&mut FileChunks::open(&files[0]).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(outcome, SubOutcome::Completed);
+    scu.release().await.unwrap();
+
+    let mut spooled: Vec<Vec<u8>> = std::fs::read_dir(state.path().join("spool"))
+        .unwrap()
+        .map(|e| data_set(&std::fs::read(e.unwrap().path()).unwrap()))
+        .collect();
+    let mut sent: Vec<Vec<u8>> = [&files[0], &files[1], &files[0]]
+        .iter()
+        .map(|f| data_set(&std::fs::read(f).unwrap()))
+        .collect();
+    spooled.sort();
+    sent.sort();
+    assert!(
+        spooled == sent,
+        "the spooled data sets differ from those sent"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
