@@ -24,7 +24,9 @@ use gcp_credentials::{
 };
 
 use crate::Failure;
-use crate::endpoint::{self, Endpoint};
+use dicomweb_dimse::Modalities;
+
+use crate::endpoint::{self, Endpoint, Endpoints};
 
 /// The environment variable that gives the DICOMweb root when no other server option does.
 pub const URL_VARIABLE: &str = "DICOMWEB_URL";
@@ -105,8 +107,12 @@ impl Options {
     /// Builds clients for the endpoints of `transfer` and `jobs` (see [`crate::endpoint`]): a
     /// URL with these options' authentication and headers, a name from `--config` with its
     /// entry's own; both with these options' timeouts and retries. The server options
-    /// (`--url`, `--server`, `--gcp-store`) are not used.
-    pub async fn connector(&self, progress: Arc<dyn ProgressObserver>) -> Result<Connect, Failure> {
+    /// (`--url`, `--server`, `--gcp-store`) are not used. DICOM devices come from `--config`'s
+    /// `DicomModalities`, or `dimse://` URLs.
+    pub async fn connector(
+        &self,
+        progress: Arc<dyn ProgressObserver>,
+    ) -> Result<Endpoints, Failure> {
         let for_urls = self
             .settings(Client::builder("http://unused.invalid/"), progress.clone())
             .await?;
@@ -114,17 +120,24 @@ impl Options {
             Some(path) => Some((path.clone(), ServerRegistry::load(path)?)),
             None => None,
         };
+        let devices = match &self.config {
+            Some(path) => Some((path.clone(), Modalities::load(path)?)),
+            None => None,
+        };
+        let servers = config
+            .iter()
+            .flat_map(|(_, registry)| registry.iter().map(|(name, _)| name.to_owned()))
+            .collect();
         let options = self.clone();
-        Ok(Arc::new(move |endpoint: &str| {
-            match Endpoint::parse(endpoint) {
-                Endpoint::Url(url) => for_urls.clone().base_url(url).build(),
-                Endpoint::Name(name) => {
-                    let server = endpoint::lookup(name, config.as_ref())?;
-                    let builder = ClientBuilder::from_server(server)?;
-                    options.limits(builder).progress(progress.clone()).build()
-                }
+        let connect: Connect = Arc::new(move |endpoint: &str| match Endpoint::parse(endpoint) {
+            Endpoint::Url(url) => for_urls.clone().base_url(url).build(),
+            Endpoint::Name(name) => {
+                let server = endpoint::lookup(name, config.as_ref())?;
+                let builder = ClientBuilder::from_server(server)?;
+                options.limits(builder).progress(progress.clone()).build()
             }
-        }))
+        });
+        Ok(Endpoints::new(connect, servers, devices))
     }
 
     /// The timeouts and retries the options ask for, on top of `builder`.

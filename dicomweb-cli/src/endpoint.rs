@@ -1,15 +1,94 @@
 //! The endpoints of `transfer` and `jobs`: each side is a DICOMweb root URL, or the name of an
 //! entry in `--config FILE` (Orthanc's configuration format): a `DicomWeb.Servers` entry (its
 //! URL, user and password, headers, client certificate) or a `GoogleCloudPlatform.Accounts`
-//! entry (a Healthcare API store, tokens from that account's credentials).
+//! entry (a Healthcare API store, tokens from that account's credentials). A destination may
+//! also be a DICOM device: a `DicomModalities` entry or `dimse://AET@host:port` (C-STORE).
 //!
 //! A URL gets the global `--user`/`--password`/`--token`/`-H` options; a name gets only its
 //! entry's credentials, never the global ones. Jobs save the endpoint as given — a name or a
 //! URL, never a secret — and `jobs run` resolves names in the `--config` given to it.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use dicomweb_client::jobs::Connect;
 use dicomweb_client::{Error, ServerConfig, ServerRegistry};
+use dicomweb_dimse::Modalities;
+use dicomweb_dimse::export::{Resolve, parse_dimse_url};
+
+/// How `transfer` and `jobs` reach their endpoints: DICOMweb clients, and DICOM devices.
+#[derive(Clone)]
+pub struct Endpoints {
+    /// Clients for DICOMweb endpoints.
+    pub connect: Connect,
+    /// DICOM devices by name (`DicomModalities`) or `dimse://` URL.
+    pub resolve: Resolve,
+    /// The names of `--config`'s DICOMweb entries and of its devices.
+    servers: Arc<BTreeSet<String>>,
+    devices: Arc<BTreeSet<String>>,
+}
+
+impl Endpoints {
+    /// The endpoints of `connect`, and the devices of `devices` (with the file they came from).
+    pub fn new(
+        connect: Connect,
+        servers: BTreeSet<String>,
+        devices: Option<(PathBuf, Modalities)>,
+    ) -> Endpoints {
+        let names: BTreeSet<String> = devices
+            .as_ref()
+            .map(|(_, known)| known.iter().map(|(name, _)| name.to_owned()).collect())
+            .unwrap_or_default();
+        let resolve: Resolve = Arc::new(move |endpoint: &str| {
+            if let Some(device) = parse_dimse_url(endpoint) {
+                return device;
+            }
+            let Some((path, known)) = &devices else {
+                return Err(dicomweb_dimse::Error::Config(format!(
+                    "the device {endpoint:?} is not a dimse:// URL, so it names a DicomModalities \
+                     entry of a configuration file, but no --config FILE was given"
+                )));
+            };
+            known.get(endpoint).cloned().ok_or_else(|| {
+                let names: Vec<&str> = known.iter().map(|(name, _)| name).collect();
+                dicomweb_dimse::Error::Config(format!(
+                    "{}: no DicomModalities entry {endpoint:?} (known: {})",
+                    path.display(),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })
+        });
+        Endpoints {
+            connect,
+            resolve,
+            servers: Arc::new(servers),
+            devices: Arc::new(names),
+        }
+    }
+
+    /// Whether `endpoint` is a DICOM device (a `dimse://` URL, or a `DicomModalities` name
+    /// that is not also a DICOMweb entry's) rather than a DICOMweb endpoint.
+    pub fn is_device(&self, endpoint: &str) -> Result<bool, Error> {
+        if endpoint.starts_with("dimse://") {
+            return Ok(true);
+        }
+        match (
+            self.devices.contains(endpoint),
+            self.servers.contains(endpoint),
+        ) {
+            (true, true) => Err(config_error(format!(
+                "{endpoint:?} names both a DICOMweb server and a DicomModalities entry in \
+                 --config; rename one of them"
+            ))),
+            (device, _) => Ok(device),
+        }
+    }
+}
 
 /// One side of a transfer, as the user wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dicomweb_client::jobs::{self, Connect};
+use dicomweb_client::jobs;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orthanc_jobs::{
     Action as JobAction, Engine, EngineConfig, JobId, JobRecord, JobRegistry, JobState, JobsHandle,
@@ -20,6 +20,7 @@ use orthanc_jobs::{
 };
 
 use crate::Failure;
+use crate::endpoint::Endpoints;
 use crate::output::print_json;
 
 /// The state folder (`--state`), shared by `transfer` and `jobs`.
@@ -83,8 +84,8 @@ impl Args {
     }
 }
 
-/// Runs `dicomweb jobs`; `connect` builds the clients of the jobs `run` runs.
-pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(), Failure> {
+/// Runs `dicomweb jobs`; `endpoints` reach the endpoints of the jobs `run` runs.
+pub async fn run(args: &Args, endpoints: Option<Endpoints>, quiet: bool) -> Result<(), Failure> {
     let store = open_store(args.state.dir.as_deref())?;
     let handle = JobsHandle::new(store.clone());
     let id = |text: &str| {
@@ -102,8 +103,8 @@ pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(
         Action::Cancel { id: text } => act(&handle, id(text)?, JobAction::Cancel).await,
         Action::Resubmit { id: text } => act(&handle, id(text)?, JobAction::Resubmit).await,
         Action::Run => {
-            let connect = connect.ok_or_else(|| Failure("no connection options".to_owned()))?;
-            let engine = start_engine(store, connect, args.concurrency).await?;
+            let endpoints = endpoints.ok_or_else(|| Failure("no connection options".to_owned()))?;
+            let engine = start_engine(store, &endpoints, args.concurrency).await?;
             let ids: Vec<JobId> = unfinished(&engine.handle().list().await?)
                 .map(|r| r.id)
                 .collect();
@@ -154,14 +155,19 @@ pub(crate) fn default_state_dir() -> Result<PathBuf, Failure> {
     }
 }
 
-/// An engine over the store that knows the DICOMweb job types.
+/// An engine over the store that knows the transfer job types (DICOMweb, and to DICOM devices).
 pub async fn start_engine(
     store: Arc<SqliteStore>,
-    connect: Connect,
+    endpoints: &Endpoints,
     concurrency: usize,
 ) -> Result<Engine, Failure> {
     let mut registry = JobRegistry::new();
-    jobs::register(&mut registry, connect);
+    jobs::register(&mut registry, endpoints.connect.clone());
+    dicomweb_dimse::export::register(
+        &mut registry,
+        endpoints.connect.clone(),
+        endpoints.resolve.clone(),
+    );
     let mut config = EngineConfig::new();
     config.concurrent_jobs(concurrency).history_size(1000);
     Ok(Engine::start(store, registry, config).await?)

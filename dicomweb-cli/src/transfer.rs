@@ -1,14 +1,17 @@
 //! `dicomweb transfer`: copies studies — or some of their series, or single instances — from
-//! one DICOMweb endpoint to another as persistent jobs, one per study (see
-//! `dicomweb_client::jobs::TransferJob`). Each endpoint is a URL or a name in `--config`
+//! one DICOMweb endpoint to another, or to a DICOM device by C-STORE, as persistent jobs, one
+//! per study (see `dicomweb_client::jobs::TransferJob` and
+//! `dicomweb_dimse::export::DimseTransferJob`). Each endpoint is a URL or a name in `--config`
 //! (see [`crate::endpoint`]); what to copy is [`crate::selection`]'s. Killed midway,
 //! `dicomweb jobs run` with the same `--state` finishes what is left, never sending a finished
 //! batch again.
 
-use dicomweb_client::jobs::{Connect, TransferJob};
+use dicomweb_client::jobs::TransferJob;
+use dicomweb_dimse::export::DimseTransferJob;
 use orthanc_jobs::{Job, JobsHandle};
 
 use crate::Failure;
+use crate::endpoint::Endpoints;
 use crate::jobs::{StateArg, finish, open_store, start_engine, wait_all};
 use crate::output::print_json;
 use crate::selection;
@@ -20,7 +23,9 @@ pub struct Args {
     /// GoogleCloudPlatform.Accounts).
     #[arg(long, value_name = "URL|NAME")]
     from: String,
-    /// The destination: a DICOMweb root URL, or an entry's name in --config.
+    /// The destination: a DICOMweb root URL, an entry's name in --config (DicomWeb.Servers,
+    /// GoogleCloudPlatform.Accounts, or DicomModalities: a DICOM device, sent to by C-STORE),
+    /// or a DICOM device as dimse://AET@host:port.
     #[arg(long, value_name = "URL|NAME")]
     to: String,
     #[command(flatten)]
@@ -33,7 +38,7 @@ pub struct Args {
     /// How many studies move at once.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     concurrency: u32,
-    /// Instances per batch (one STOW-RS request, one saved step).
+    /// Instances per batch (one STOW-RS request or association, one saved step).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
     /// Submit the jobs and return at once (`dicomweb jobs run` runs them).
@@ -42,17 +47,36 @@ pub struct Args {
 }
 
 /// Runs `dicomweb transfer`.
-pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failure> {
+pub async fn run(args: &Args, endpoints: Endpoints, quiet: bool) -> Result<(), Failure> {
+    let connect = &endpoints.connect;
     let source = connect(&args.from)?;
     let selected = args.select.resolve(&source, &args.from).await?;
+    let to_device = endpoints.is_device(&args.to)?;
     let mut jobs: Vec<(Box<dyn Job>, i32)> = Vec::with_capacity(selected.len());
     for one in &selected {
-        let mut job = TransferJob::new(connect.clone(), &args.from, &args.to, one.study.clone())?
+        let job: Box<dyn Job> = if to_device {
+            let mut job = DimseTransferJob::new(
+                connect.clone(),
+                endpoints.resolve.clone(),
+                &args.from,
+                &args.to,
+                one.study.clone(),
+            )?
             .batch(args.batch as usize);
-        if let Some(scope) = &one.scope {
-            job = job.scope(scope.clone());
-        }
-        jobs.push((Box::new(job), args.priority));
+            if let Some(scope) = &one.scope {
+                job = job.scope(scope.clone());
+            }
+            Box::new(job)
+        } else {
+            let mut job =
+                TransferJob::new(connect.clone(), &args.from, &args.to, one.study.clone())?
+                    .batch(args.batch as usize);
+            if let Some(scope) = &one.scope {
+                job = job.scope(scope.clone());
+            }
+            Box::new(job)
+        };
+        jobs.push((job, args.priority));
     }
     let store = open_store(args.state.dir.as_deref())?;
     if args.asynchronous {
@@ -66,7 +90,7 @@ pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failu
             .collect();
         return print_json(&serde_json::Value::Array(list));
     }
-    let engine = start_engine(store, connect, args.concurrency as usize).await?;
+    let engine = start_engine(store, &endpoints, args.concurrency as usize).await?;
     let ids = engine.handle().submit_many(jobs).await?;
     let records = wait_all(engine.handle(), &ids, quiet).await?;
     engine.shutdown().await;

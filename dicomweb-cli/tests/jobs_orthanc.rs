@@ -174,7 +174,10 @@ fn a_transfer_killed_midway_is_finished_by_jobs_run() {
     let sent = content["Sent"].as_u64().unwrap();
     let already = content["AlreadyThere"].as_u64().unwrap();
     assert_eq!(sent + already, 40, "{content}");
-    assert!(already <= 4, "at most two batches were in flight: {content}");
+    assert!(
+        already <= 4,
+        "at most two batches were in flight: {content}"
+    );
     assert_eq!(content["Moved"], 40);
     // On the wire: after the kill, `jobs run` sent exactly the missing instances, two per
     // STOW-RS request (a batch half there at the kill needs one request for its other half;

@@ -64,6 +64,7 @@ mod association;
 pub mod command;
 pub mod disk;
 mod error;
+pub mod export;
 pub mod find;
 pub mod modalities;
 pub mod policy;

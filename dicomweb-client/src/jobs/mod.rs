@@ -6,15 +6,15 @@
 //!   that return exactly the batch (the study, whole series, else a few instance requests at
 //!   once) streamed part by part into one chunked STOW-RS request to the destination, with no
 //!   temporary file (see `relay.rs`); while the destination stores a batch, the next batch's
-//!   first requests are already sent to the source. A destination that takes no chunked request
+//!   request is already on its way. A destination that takes no chunked request
 //!   (`ChunkedTransfers: false`) gets the batch through a temporary folder instead. The list
 //!   and the batch cursor are the job's saved state, so a job resumed after a crash goes on
 //!   from the first batch not finished.
 //! - [`StoreJob`] uploads local files the same way, a batch per step.
 //!
 //! A job resumed from its saved state (after a restart or a crash) first asks the destination
-//! which of the instances of the batch that was in flight are already there, and sends only the
-//! others: a batch cut short by a crash is completed, never sent twice.
+//! which of the instances of the batches that were in flight are already there, and sends only
+//! the others: a batch cut short by a crash is completed, never sent twice.
 //!
 //! Saved state holds server URLs and non-secret settings only; credentials come from the
 //! [`Connect`] function given to [`register`] by the program that restores the jobs (the

@@ -46,7 +46,7 @@ impl Scope {
 
     /// The instance-level searches that list the scope's instances in `study` (none for a
     /// single instance, which needs no search).
-    pub(super) fn searches(&self, study: &Uid) -> Result<Vec<Search>, Error> {
+    pub fn searches(&self, study: &Uid) -> Result<Vec<Search>, Error> {
         match self {
             Scope::Series(series) => {
                 let mut searches = Vec::with_capacity(series.len());
