@@ -21,6 +21,9 @@
 //!   destination of the known modalities (A801 for any other) or back over the C-GET's own
 //!   association; pending responses carry the sub-operation counts, and a failed
 //!   sub-operation is counted, never dropped. The C-STORE SCU is public ([`scu::StoreScu`]).
+//! - **Transfers to a device** ([`export::DimseTransferJob`]): a study copied from a DICOMweb
+//!   server to a DICOM device by C-STORE as a persistent, resumable job (`dicomweb transfer
+//!   --to` a `DicomModalities` name or `dimse://AET@host:port`).
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
