@@ -34,7 +34,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         if now >= next_heartbeat {
             next_heartbeat = now + heartbeat_every;
             let lease_until = now + shared.config.lease;
-            match shared.store.heartbeat(&shared.owner, lease_until).await {
+            match shared
+                .store
+                .heartbeat(&shared.owner, now, lease_until)
+                .await
+            {
                 Ok(requests) => fire_cancels(&shared, &requests),
                 Err(error) => tracing::warn!(%error, "heartbeat failed"),
             }

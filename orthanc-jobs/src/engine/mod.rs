@@ -16,7 +16,7 @@ use crate::job::Job;
 use crate::metrics::Counters;
 use crate::registry::JobRegistry;
 use crate::state::Recovery;
-use crate::store::Store;
+use crate::store::{Notice, Store};
 
 mod maintenance;
 mod worker;
@@ -185,6 +185,15 @@ impl Engine {
             shutdown: CancellationToken::new(),
             config,
         });
+        let watcher = Arc::downgrade(&shared);
+        shared.store.watch(Arc::new(move |notice| {
+            if let Some(shared) = watcher.upgrade() {
+                shared.wake_workers();
+                if notice != Notice::Submitted {
+                    shared.wake_maintenance.notify_one();
+                }
+            }
+        }));
         let mut tasks = Vec::with_capacity(shared.config.concurrent_jobs + 1);
         tasks.push(tokio::spawn(maintenance::run(shared.clone())));
         for _ in 0..shared.config.concurrent_jobs {

@@ -134,6 +134,7 @@ async fn drive(
         let report = StepReport {
             id,
             owner: shared.owner.clone(),
+            generation: claimed.generation,
             end,
             error,
             retry_at,
@@ -149,8 +150,8 @@ async fn drive(
         steps += 1;
         match result {
             Ok(JobState::Running) if shared.shutdown.is_cancelled() => {
-                let ids = vec![id];
-                if let Err(error) = shared.store.release(&shared.owner, ids, now).await {
+                let held = vec![(id, claimed.generation)];
+                if let Err(error) = shared.store.release(&shared.owner, held, now).await {
                     tracing::warn!(%id, %error, "giving a job back at shutdown failed");
                 }
                 return Some(CachedJob { steps, job });
@@ -174,8 +175,8 @@ async fn drive(
                 // last saved step (here or elsewhere) instead of staying Running under a lease
                 // this engine keeps extending.
                 tracing::warn!(%id, %error, "saving a step failed; giving the job back");
-                let ids = vec![id];
-                if let Err(error) = shared.store.release(&shared.owner, ids, now).await {
+                let held = vec![(id, claimed.generation)];
+                if let Err(error) = shared.store.release(&shared.owner, held, now).await {
                     tracing::warn!(%id, %error, "giving the job back failed too");
                 }
                 shared.wake_workers();
@@ -210,6 +211,7 @@ fn failed_report(shared: &Shared, claimed: &ClaimedJob, description: String) -> 
     StepReport {
         id: claimed.id,
         owner: shared.owner.clone(),
+        generation: claimed.generation,
         end: StepEnd::Failure,
         error: Some(JobError {
             code: JobError::INTERNAL,

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner TEXT,
     lease_us INTEGER,
     reset INTEGER NOT NULL DEFAULT 0,
-    finished_seq INTEGER
+    finished_seq INTEGER,
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (priority DESC, seq) WHERE state = 'Pending';
 CREATE INDEX IF NOT EXISTS jobs_retrying ON jobs (retry_at_us) WHERE state = 'Retry';
@@ -56,10 +57,17 @@ CREATE TABLE IF NOT EXISTS outputs (
 
 const RECORD_COLUMNS: &str = "seq, id, type, priority, state, data, content, progress, steps, \
     error_code, error_description, created_us, completed_us, changed_us, runtime_us, \
-    retry_at_us, request, owner, lease_us";
+    retry_at_us, request, owner, lease_us, generation";
 
 pub(crate) fn create_schema(c: &Connection) -> Result<(), Error> {
     c.execute_batch(SCHEMA)?;
+    // Files written before claims carried a fencing token get the column, starting at 0.
+    let has_generation = c
+        .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'generation'")?
+        .exists([])?;
+    if !has_generation {
+        c.execute_batch("ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")?;
+    }
     Ok(())
 }
 
@@ -119,9 +127,10 @@ pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
 pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET state = 'Running', owner = ?1, lease_us = ?2, request = NULL, \
-         changed_us = ?3 WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
+         changed_us = ?3, generation = generation + 1 \
+         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
          ORDER BY priority DESC, seq LIMIT ?4) \
-         RETURNING seq, id, type, priority, data, steps, reset, runtime_us",
+         RETURNING seq, id, type, priority, data, steps, reset, runtime_us, generation",
     )?;
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
     let rows = statement.query_map(
@@ -143,6 +152,7 @@ pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Er
                     steps: unsigned(row, 5)?,
                     reset: row.get(6)?,
                     effective_runtime: Duration::from_micros(unsigned(row, 7)?),
+                    generation: unsigned(row, 8)?,
                 },
             ))
         },
@@ -184,24 +194,28 @@ struct Control {
     state: JobState,
     request: Option<Request>,
     owner: Option<String>,
+    generation: u64,
 }
 
 fn control(c: &Connection, id: &str) -> Result<Option<Control>, Error> {
-    let mut statement = c.prepare_cached("SELECT state, request, owner FROM jobs WHERE id = ?1")?;
+    let mut statement =
+        c.prepare_cached("SELECT state, request, owner, generation FROM jobs WHERE id = ?1")?;
     let row = statement
         .query_row(params![id], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, Option<String>>(1)?,
                 row.get::<_, Option<String>>(2)?,
+                unsigned(row, 3)?,
             ))
         })
         .optional()?;
-    row.map(|(state, request, owner)| {
+    row.map(|(state, request, owner, generation)| {
         Ok(Control {
             state: state.parse()?,
             request: request.as_deref().map(Request::parse).transpose()?,
             owner,
+            generation,
         })
     })
     .transpose()
@@ -214,7 +228,8 @@ pub(crate) fn report_step(c: &Connection, report: StepReport) -> Result<JobState
             state: JobState::Running,
             request,
             owner: Some(owner),
-        }) if owner == report.owner.as_str() => request,
+            generation,
+        }) if owner == report.owner.as_str() && generation == report.generation => request,
         _ => return Err(Error::LeaseLost { id: report.id }),
     };
     let to = state::settle(report.end, request);
@@ -287,15 +302,22 @@ fn save_outputs(c: &Connection, id: &str, outputs: &[JobOutput]) -> Result<(), E
 pub(crate) fn release(
     c: &Connection,
     owner: &OwnerId,
-    ids: &[JobId],
+    held: &[(JobId, u64)],
     now: SystemTime,
 ) -> Result<(), Error> {
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET state = 'Pending', owner = NULL, lease_us = NULL, request = NULL, \
-         changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2",
+         changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2 \
+         AND generation = ?4",
     )?;
-    for id in ids {
-        statement.execute(params![id.to_string(), owner.as_str(), micros(now)])?;
+    for (id, generation) in held {
+        let generation = i64::try_from(*generation).unwrap_or(i64::MAX);
+        statement.execute(params![
+            id.to_string(),
+            owner.as_str(),
+            micros(now),
+            generation
+        ])?;
     }
     Ok(())
 }
@@ -467,6 +489,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
             .get::<_, Option<String>>(17)?
             .map(|o| OwnerId::from_stored(&o)),
         lease_until: row.get::<_, Option<i64>>(18)?.map(time_of),
+        generation: unsigned(row, 19)?,
     })
 }
 
