@@ -471,10 +471,11 @@ mod flaky {
         fn heartbeat<'a>(
             &'a self,
             owner: &'a OwnerId,
+            held: Vec<(JobId, u64)>,
             now: SystemTime,
             until: SystemTime,
         ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
-            self.inner.heartbeat(owner, now, until)
+            self.inner.heartbeat(owner, held, now, until)
         }
         fn requests<'a>(&'a self, owner: &'a OwnerId) -> StoreFuture<'a, Vec<(JobId, Request)>> {
             self.inner.requests(owner)

@@ -110,6 +110,12 @@ pub(crate) struct CachedJob {
     pub(crate) job: Box<dyn Job>,
 }
 
+/// A job running here: its step's cancellation token and the generation it was claimed under.
+pub(crate) struct Running {
+    pub(crate) token: CancellationToken,
+    pub(crate) generation: u64,
+}
+
 /// State shared by an engine's tasks and its handles.
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
@@ -120,7 +126,7 @@ pub(crate) struct Shared {
     pub(crate) wake_workers: Notify,
     pub(crate) wake_maintenance: Notify,
     pub(crate) cache: Mutex<IdMap<CachedJob>>,
-    pub(crate) running: Mutex<IdMap<CancellationToken>>,
+    pub(crate) running: Mutex<IdMap<Running>>,
     pub(crate) waiters: Mutex<IdMap<Vec<oneshot::Sender<()>>>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) shutdown: CancellationToken,

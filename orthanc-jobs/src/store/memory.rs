@@ -352,14 +352,16 @@ impl Store for MemoryStore {
     fn heartbeat<'a>(
         &'a self,
         owner: &'a OwnerId,
+        held: Vec<(JobId, u64)>,
         _now: SystemTime,
         lease_until: SystemTime,
     ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
         let mut inner = self.lock();
-        let held: Vec<JobId> = inner.running.iter().copied().collect();
-        for id in held {
+        for (id, generation) in held {
             if let Some(entry) = inner.jobs.get_mut(&id)
+                && entry.record.state == JobState::Running
                 && entry.record.owner.as_ref() == Some(owner)
+                && entry.record.generation == generation
             {
                 entry.record.lease_until = Some(lease_until);
             }

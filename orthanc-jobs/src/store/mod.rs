@@ -250,12 +250,16 @@ pub trait Store: Send + Sync + 'static {
         history_size: usize,
     ) -> StoreFuture<'_, ActionReport>;
 
-    /// Extend the leases of every job held by `owner` to `lease_until`, and return the
-    /// requests left on them. A store that judges leases by its own clock (PostgreSQL) uses
-    /// only the length of the lease, `lease_until - now`.
+    /// Extend to `lease_until` the leases of the jobs `owner` is running, named with the
+    /// generation each was claimed under (a job claimed again since is left alone), and
+    /// return the requests left on every job held by `owner`. A job the owner holds but does
+    /// not name (a claim whose reply was lost) is not extended, so it expires and is taken
+    /// back. A store that judges leases by its own clock (PostgreSQL) uses only the length
+    /// of the lease, `lease_until - now`.
     fn heartbeat<'a>(
         &'a self,
         owner: &'a OwnerId,
+        held: Vec<(JobId, u64)>,
         now: SystemTime,
         lease_until: SystemTime,
     ) -> StoreFuture<'a, Vec<(JobId, Request)>>;

@@ -375,10 +375,22 @@ pub(crate) fn act(
 pub(crate) fn extend_leases(
     c: &Connection,
     owner: &OwnerId,
+    held: &[(JobId, u64)],
     until: SystemTime,
 ) -> Result<(), Error> {
-    c.prepare_cached("UPDATE jobs SET lease_us = ?2 WHERE owner = ?1 AND state = 'Running'")?
-        .execute(params![owner.as_str(), micros(until)])?;
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET lease_us = ?2 WHERE id = ?3 AND owner = ?1 AND state = 'Running' \
+         AND generation = ?4",
+    )?;
+    for (id, generation) in held {
+        let generation = i64::try_from(*generation).unwrap_or(i64::MAX);
+        statement.execute(params![
+            owner.as_str(),
+            micros(until),
+            id.to_string(),
+            generation
+        ])?;
+    }
     Ok(())
 }
 
