@@ -92,5 +92,7 @@ pub use record::{JobError, JobRecord, orthanc_time};
 pub use registry::JobRegistry;
 pub use state::{Action, JobState, Recovery, Request, Transition};
 pub use store::{MemoryStore, Store};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};

@@ -1,4 +1,4 @@
-//! Persistence: the [`Store`] trait, and its in-memory and SQLite implementations.
+//! Persistence: the [`Store`] trait, and its in-memory, SQLite and PostgreSQL implementations.
 //!
 //! See [`Store`] for the contract every store keeps, and how a PostgreSQL store fits it.
 
@@ -14,13 +14,18 @@ use crate::job::JobOutput;
 use crate::record::{JobError, JobRecord};
 use crate::state::{Action, JobState, Recovery, Request, StepEnd, Transition};
 
+mod columns;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_ops;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore, SavedStep, is_postgres_url, redact_url};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
 

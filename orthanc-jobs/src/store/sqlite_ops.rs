@@ -1,7 +1,7 @@
 //! The SQL of [`SqliteStore`](super::SqliteStore): schema and one function per store call,
 //! each run inside the writer thread's transaction.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -12,6 +12,7 @@ use crate::id::{JobId, OwnerId};
 use crate::job::{JobOutput, OutputBody};
 use crate::record::{JobError, JobRecord};
 use crate::state::{self, Action, JobState, Recovery, Request, StepEnd, Transition};
+use crate::store::columns::{duration_micros, micros, parse_json, time_of};
 use crate::store::{ActionReport, Claim, ClaimedJob, NewJob, StateCounts, StepReport, Wakeup};
 
 const SCHEMA: &str = "
@@ -69,27 +70,6 @@ pub(crate) fn create_schema(c: &Connection) -> Result<(), Error> {
         c.execute_batch("ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")?;
     }
     Ok(())
-}
-
-fn micros(time: SystemTime) -> i64 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-}
-
-fn time_of(micros: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_micros(u64::try_from(micros).unwrap_or(0))
-}
-
-fn duration_micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
-}
-
-fn parse_json(text: &str, what: &'static str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|_| Error::Corrupt {
-        what,
-        expected: "JSON",
-        found: text.chars().take(80).collect(),
-    })
 }
 
 fn column_error(index: usize, error: Error) -> rusqlite::Error {
