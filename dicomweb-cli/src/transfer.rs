@@ -2,8 +2,8 @@
 //! one DICOMweb endpoint to another as persistent jobs, one per study (see
 //! `dicomweb_client::jobs::TransferJob`). Each endpoint is a URL or a name in `--config`
 //! (see [`crate::endpoint`]); what to copy is [`crate::selection`]'s. Killed midway,
-//! `dicomweb jobs run` with the same `--state` finishes what is left, never sending a finished
-//! batch again.
+//! `dicomweb jobs run` with the same `--state` (or `--jobs-db`) finishes what is left, never
+//! sending a finished batch again.
 
 use dicomweb_client::jobs::{Connect, TransferJob};
 use orthanc_jobs::{Job, JobsHandle};
@@ -36,7 +36,8 @@ pub struct Args {
     /// Instances per batch (one STOW-RS request, one saved step).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
-    /// Submit the jobs and return at once (`dicomweb jobs run` runs them).
+    /// Submit the jobs and return at once (`dicomweb jobs run`, or any `dicomweb jobs serve`
+    /// on the same --jobs-db, runs them).
     #[arg(long = "async")]
     asynchronous: bool,
 }
@@ -54,9 +55,11 @@ pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failu
         }
         jobs.push((Box::new(job), args.priority));
     }
-    let store = open_store(args.state.dir.as_deref())?;
+    let store = open_store(&args.state).await?;
     if args.asynchronous {
-        let ids = JobsHandle::new(store).submit_many(jobs).await?;
+        let ids = JobsHandle::new(store.store.clone())
+            .submit_many(jobs)
+            .await?;
         let list: Vec<serde_json::Value> = ids
             .iter()
             .zip(&selected)
@@ -66,7 +69,7 @@ pub async fn run(args: &Args, connect: Connect, quiet: bool) -> Result<(), Failu
             .collect();
         return print_json(&serde_json::Value::Array(list));
     }
-    let engine = start_engine(store, connect, args.concurrency as usize).await?;
+    let engine = start_engine(&store, connect, args.concurrency as usize).await?;
     let ids = engine.handle().submit_many(jobs).await?;
     let records = wait_all(engine.handle(), &ids, quiet).await?;
     engine.shutdown().await;

@@ -73,7 +73,7 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     /// The PostgreSQL store failed.
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL job store: {context}: {source}")]
+    #[error("PostgreSQL job store: {context}: {}", crate::store::describe_pg(.source))]
     Postgres {
         /// What was being done.
         context: &'static str,
@@ -83,10 +83,8 @@ pub enum Error {
     },
     /// The PostgreSQL store could not get a connection (the database is down or unreachable).
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL job store: no connection to {url}: {source}")]
+    #[error("PostgreSQL job store: no connection: {}", crate::store::describe_pool(.source))]
     PostgresPool {
-        /// The database, password redacted.
-        url: String,
         /// What the pool said.
         #[source]
         source: deadpool_postgres::PoolError,

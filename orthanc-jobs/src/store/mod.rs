@@ -26,6 +26,8 @@ mod sqlite_ops;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore, SavedStep, is_postgres_url, redact_url};
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::{describe_pg, describe_pool};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
 

@@ -124,6 +124,29 @@ pub struct PostgresStore {
     url: String,
 }
 
+/// A driver error with its causes (its own text says only which kind of error it is).
+pub(crate) fn describe_pg(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A pool error with its causes.
+pub(crate) fn describe_pool(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => describe_pg(error),
+        deadpool_postgres::PoolError::Timeout(_) => {
+            "timed out waiting for a connection (the database is slow or unreachable)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Turn a driver error into the crate's, saying what was being done.
 pub(crate) fn pg_error(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
     move |source| Error::Postgres { context, source }
@@ -174,10 +197,8 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, Error> {
-        self.pool.get().await.map_err(|source| Error::PostgresPool {
-            url: self.url.clone(),
-            source,
-        })
+        let pooled = self.pool.get().await;
+        pooled.map_err(|source| Error::PostgresPool { source })
     }
 }
 
