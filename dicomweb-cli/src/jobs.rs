@@ -115,12 +115,15 @@ enum Action {
         /// The job's ID.
         id: String,
     },
+    /// Run jobs until SIGTERM or Ctrl-C, serving Orthanc's jobs REST API and /metrics (with
+    /// --jobs-db, workers on several hosts share the queue).
+    Serve(crate::jobs_serve::ServeArgs),
 }
 
 impl Args {
     /// Whether the command runs jobs (and so needs the connection options).
     pub fn runs_jobs(&self) -> bool {
-        matches!(self.action, Action::Run)
+        matches!(self.action, Action::Run | Action::Serve(_))
     }
 }
 
@@ -151,6 +154,10 @@ pub async fn run(args: &Args, connect: Option<Connect>, quiet: bool) -> Result<(
             let records = wait_all(engine.handle(), &ids, quiet).await?;
             engine.shutdown().await;
             finish(&records)
+        }
+        Action::Serve(serve) => {
+            let connect = connect.ok_or_else(|| Failure("no connection options".to_owned()))?;
+            crate::jobs_serve::run(serve, store, connect).await
         }
     }
 }

@@ -20,6 +20,10 @@
 //!   poll interval).
 //! - **Schema.** The store creates and migrates its tables itself (`orthanc_jobs*`), in one
 //!   transaction under an advisory lock, so hosts starting together do not race.
+//! - **Stalled engines.** An engine paused (or cut off) inside a transaction holds its job's
+//!   row lock; the database ends such a transaction after
+//!   [`PostgresOptions::idle_transaction_timeout`], so the job can be taken back once its
+//!   lease also expired (claims and recovery skip locked rows instead of waiting).
 //! - **Restarts of the database.** Calls fail while it is away (the engine logs, retries
 //!   and gives back a job whose step it could not save); pooled connections it closed are
 //!   replaced when next taken, and the listener reconnects with backoff.
@@ -53,6 +57,7 @@ pub struct PostgresOptions {
     pool_size: usize,
     listen: bool,
     timeout: Duration,
+    idle_transaction_timeout: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -61,13 +66,14 @@ impl Default for PostgresOptions {
             pool_size: 8,
             listen: true,
             timeout: Duration::from_secs(10),
+            idle_transaction_timeout: Duration::from_secs(5),
         }
     }
 }
 
 impl PostgresOptions {
     /// Defaults: at most 8 pooled connections, `LISTEN` for notifications, 10 s to get a
-    /// connection.
+    /// connection, 5 s before the database ends a transaction its engine left idle.
     pub fn new() -> PostgresOptions {
         PostgresOptions::default()
     }
@@ -82,6 +88,15 @@ impl PostgresOptions {
     /// actions (without it, engines find new work at their next poll).
     pub fn listen(&mut self, listen: bool) -> &mut Self {
         self.listen = listen;
+        self
+    }
+
+    /// How long the database lets a transaction of this store sit idle before it ends the
+    /// session (`idle_in_transaction_session_timeout`). An engine paused or cut off in the
+    /// middle of a step report holds the job's row lock; this bounds how long other engines
+    /// cannot take the job back. Keep it well above a round trip, and below the lease.
+    pub fn idle_transaction_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.idle_transaction_timeout = timeout.max(Duration::from_millis(100));
         self
     }
 
@@ -164,7 +179,16 @@ impl PostgresStore {
         url: &str,
         options: &PostgresOptions,
     ) -> Result<PostgresStore, Error> {
-        let target = target::Target::parse(url, &target::Environment::process())?;
+        let mut target = target::Target::parse(url, &target::Environment::process())?;
+        let idle = format!(
+            "-c idle_in_transaction_session_timeout={}",
+            options.idle_transaction_timeout.as_millis()
+        );
+        let session_options = match target.config.get_options() {
+            Some(given) => format!("{given} {idle}"),
+            None => idle,
+        };
+        target.config.options(session_options);
         let tls = connect::Tls::for_target(&target)?;
         let pool = connect::pool(&target, &tls, options.pool_size, options.timeout)?;
         let mut store = PostgresStore {
