@@ -37,7 +37,7 @@ use crate::error::Error;
 use crate::id::{JobId, OwnerId};
 use crate::job::JobOutput;
 use crate::record::JobRecord;
-use crate::state::{Action, JobState, Recovery, Request};
+use crate::state::{Action, JobState, Recovery, Request, StepEnd};
 use crate::store::{
     ActionReport, Claim, ClaimedJob, NewJob, StateCounts, StepReport, Store, StoreFuture, WakeHook,
     Wakeup,
@@ -255,7 +255,14 @@ impl Store for PostgresStore {
     }
 
     fn report_step(&self, report: StepReport) -> StoreFuture<'_, JobState> {
-        Box::pin(async move { in_transaction!(self, |tx| ops::report_step(&tx, report)) })
+        Box::pin(async move {
+            if report.end == StepEnd::Continue
+                && ops::continue_step(&self.client().await?, &report).await?
+            {
+                return Ok(JobState::Running);
+            }
+            in_transaction!(self, |tx| ops::report_step(&tx, report))
+        })
     }
 
     fn release<'a>(

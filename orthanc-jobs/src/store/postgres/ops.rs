@@ -208,6 +208,36 @@ async fn control(tx: &Transaction<'_>, id: &str) -> Result<Option<Control>, Erro
     }))
 }
 
+/// The common case in one statement (one round trip, no transaction block): a step that
+/// continues, on a job still held under `(owner, generation)` with no request left on it, is
+/// saved and logged. Returns false when the job does not match; then [`report_step`] decides.
+pub(crate) async fn continue_step(client: &Object, report: &StepReport) -> Result<bool, Error> {
+    let data = report.data.to_string();
+    let content = report.content.to_string();
+    let progress = i32::from(report.progress.min(100));
+    let rows = client_query(
+        client,
+        "WITH saved AS (UPDATE orthanc_jobs SET data = $4, progress = $5, content = $6, \
+         runtime_us = $7, steps = steps + 1, changed_us = $8, reset = FALSE \
+         WHERE id = $1 AND owner = $2 AND generation = $3 AND state = 'Running' \
+         AND request IS NULL RETURNING id, steps) \
+         INSERT INTO orthanc_job_steps (job_id, step, owner, generation, saved_us) \
+         SELECT id, steps, $2::TEXT, $3::BIGINT, orthanc_jobs_now_us() FROM saved RETURNING step",
+        &[
+            &report.id.to_string(),
+            &report.owner.as_str(),
+            &stored_count(report.generation),
+            &data,
+            &progress,
+            &content,
+            &duration_micros(report.effective_runtime),
+            &micros(report.now),
+        ],
+    )
+    .await?;
+    Ok(!rows.is_empty())
+}
+
 pub(crate) async fn report_step(
     tx: &Transaction<'_>,
     report: StepReport,
