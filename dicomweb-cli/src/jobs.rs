@@ -32,8 +32,8 @@ pub struct StateArg {
     #[arg(long = "state", value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
     /// A PostgreSQL database holding the jobs instead, shared by workers on several hosts:
-    /// postgres://user@host[:port]/database[?sslmode=require]. A password comes from the URL,
-    /// else PGPASSWORD or ~/.pgpass; it is never printed or saved.
+    /// postgres://user@host:port/database (add ?sslmode=require for TLS). A password comes
+    /// from the URL, else PGPASSWORD or ~/.pgpass; it is never printed or saved.
     #[arg(
         long = "jobs-db",
         value_name = "URL",
