@@ -8,8 +8,9 @@
 //! renewing. On a signal it stops taking jobs, lets running steps end, and gives their jobs
 //! back (saved at their last step) for another worker to continue.
 //!
-//! Listening beyond loopback requires credentials of its own (`--user`/`--password`, or
-//! `--token` for `Authorization: Bearer`); the policy is [`check_listen`], a pure function.
+//! Listening beyond loopback requires credentials of its own (`--api-user`/`--api-password`,
+//! or `--api-token` for `Authorization: Bearer`; the global `--user`, `--password` and
+//! `--token` are the DICOMweb endpoints'); the policy is [`check_listen`], a pure function.
 //! Once listening it prints one JSON line, `{"Listening": "HOST:PORT", "Owner": "…"}`;
 //! warnings (the database away, a job taken over) go to standard error (`RUST_LOG`).
 
@@ -38,20 +39,27 @@ pub struct ServeArgs {
     /// How many jobs run at once.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     workers: u32,
-    /// User name for HTTP basic authentication (with --password).
-    #[arg(long, requires = "password")]
-    user: Option<String>,
-    /// Password for HTTP basic authentication (with --user).
+    /// User name clients of this API give with HTTP basic authentication (with
+    /// --api-password; the global --user is for the DICOMweb endpoints).
+    #[arg(long, value_name = "USER", requires = "api_password")]
+    api_user: Option<String>,
+    /// Password for --api-user.
     #[arg(
         long,
-        env = "DICOMWEB_SERVE_PASSWORD",
+        value_name = "PASSWORD",
+        env = "DICOMWEB_API_PASSWORD",
         hide_env_values = true,
-        requires = "user"
+        requires = "api_user"
     )]
-    password: Option<Secret>,
-    /// A token clients send as `Authorization: Bearer TOKEN`.
-    #[arg(long, env = "DICOMWEB_SERVE_TOKEN", hide_env_values = true)]
-    token: Option<Secret>,
+    api_password: Option<Secret>,
+    /// A token clients of this API send as `Authorization: Bearer TOKEN`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DICOMWEB_API_TOKEN",
+        hide_env_values = true
+    )]
+    api_token: Option<Secret>,
     /// How long a claimed job is held without a heartbeat (heartbeats go every third of it).
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     lease_ms: u64,
@@ -86,12 +94,12 @@ impl Accepted {
     fn from_args(args: &ServeArgs) -> Accepted {
         use base64::Engine as _;
         let mut values = Vec::new();
-        if let (Some(user), Some(Secret(password))) = (&args.user, &args.password) {
+        if let (Some(user), Some(Secret(password))) = (&args.api_user, &args.api_password) {
             let pair =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             values.push(format!("Basic {pair}"));
         }
-        if let Some(Secret(token)) = &args.token {
+        if let Some(Secret(token)) = &args.api_token {
             values.push(format!("Bearer {token}"));
         }
         Accepted(values)
@@ -119,8 +127,8 @@ pub fn check_listen(address: SocketAddr, has_credentials: bool) -> Result<(), Fa
         Ok(())
     } else {
         Err(Failure(format!(
-            "listening on {address}, beyond loopback, requires credentials: give --user and \
-             --password, or --token"
+            "listening on {address}, beyond loopback, requires credentials: give --api-user and \
+             --api-password, or --api-token"
         )))
     }
 }
@@ -255,9 +263,9 @@ mod tests {
         let args = ServeArgs {
             listen: "0.0.0.0:0".into(),
             workers: 1,
-            user: Some("ops".into()),
-            password: Some(Secret("hunter2".into())),
-            token: Some(Secret("t0ken".into())),
+            api_user: Some("ops".into()),
+            api_password: Some(Secret("hunter2".into())),
+            api_token: Some(Secret("t0ken".into())),
             lease_ms: 30_000,
             poll_ms: 500,
         };

@@ -411,3 +411,81 @@ fn workers_reconnect_after_a_database_restart_and_finish() {
     let log = step_log(&db);
     check_single_owner(&log, &ids);
 }
+
+#[test]
+fn jobs_commands_act_on_the_database_and_never_show_its_password() {
+    let cluster = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let db = cluster.url();
+    let specs = studies(600, 1, StudySpec::new);
+    let source = source_with(&specs);
+    let destination = Orthanc::start().unwrap();
+    // No worker yet: the job waits.
+    let ids = submit(&db, &source, &destination, &specs);
+    let id = ids[0].as_str();
+    let state = |db: &str| jobs(db)[id]["State"].as_str().unwrap().to_owned();
+    assert_eq!(state(&db), "Pending");
+    for (action, after) in [
+        ("pause", "Paused"),
+        ("resume", "Pending"),
+        ("cancel", "Failure"),
+        ("resubmit", "Pending"),
+    ] {
+        let report = json(&dicomweb(&["jobs", action, id, "--jobs-db", &db]));
+        assert_eq!(report["After"], after, "{action}: {report}");
+    }
+    let shown = json(&dicomweb(&["jobs", "show", id, "--jobs-db", &db]));
+    assert_eq!(shown["State"], "Pending", "{shown}");
+    // The environment variable names the database too.
+    let listed = Command::new(env!("CARGO_BIN_EXE_dicomweb"))
+        .args(["jobs", "list"])
+        .env("DICOMWEB_JOBS_DB", &db)
+        .output()
+        .unwrap();
+    assert_eq!(json(&listed).as_array().unwrap().len(), 1);
+
+    let worker = Worker::start(&db, 30_000);
+    wait_all_succeed(&db, &ids, Duration::from_secs(60));
+    assert_identical(&destination, &specs);
+    drop(worker);
+
+    // A password never shows, whatever goes wrong.
+    let port = cluster.port();
+    for url in [
+        format!("postgres://postgres:sekrit@127.0.0.1:{port}/missing"),
+        "postgres://postgres:sekrit@127.0.0.1:1/x".to_owned(),
+        "postgres://postgres:sekrit@127.0.0.1:1/x?bogus=1".to_owned(),
+    ] {
+        let failed = dicomweb(&["jobs", "list", "--jobs-db", &url]);
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        assert!(!failed.status.success(), "{url}");
+        assert!(!stderr.contains("sekrit"), "{stderr}");
+        assert!(stderr.contains("postgres:[redacted]@"), "{stderr}");
+    }
+
+    // Beyond loopback, serve wants credentials; with them, requests without are refused.
+    let refused = dicomweb(&["jobs", "serve", "--jobs-db", &db, "--listen", "0.0.0.0:0"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("requires credentials"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let mut guarded = Command::new(env!("CARGO_BIN_EXE_dicomweb"))
+        .args(["--quiet", "jobs", "serve", "--jobs-db", &db])
+        .args(["--listen", "127.0.0.1:0", "--api-token", "t0ken"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(guarded.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let hello: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let guarded = Worker {
+        child: guarded,
+        owner: hello["Owner"].as_str().unwrap().to_owned(),
+        listening: hello["Listening"].as_str().unwrap().to_owned(),
+    };
+    assert_eq!(guarded.get("/jobs").0, 401);
+}
