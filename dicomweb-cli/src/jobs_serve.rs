@@ -252,7 +252,8 @@ mod tests {
         assert!(check_listen(any, true).is_ok());
         let err = check_listen(any, false).unwrap_err();
         assert!(
-            err.0.contains("--user and --password, or --token"),
+            err.0
+                .contains("--api-user and --api-password, or --api-token"),
             "{}",
             err.0
         );
