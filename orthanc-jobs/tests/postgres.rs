@@ -154,6 +154,38 @@ async fn a_database_restart_is_survived() {
     engine.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_is_used_and_verified_when_the_url_asks() {
+    let mut cluster = cluster();
+    let cert = cluster.enable_tls().unwrap_or_else(|e| panic!("{e}"));
+    let port = cluster.port();
+    let root = cert.display();
+    // Verified against the given root, by IP address and by name.
+    for host in ["127.0.0.1", "localhost"] {
+        let url = format!(
+            "postgres://postgres@{host}:{port}/postgres?sslmode=verify-full&sslrootcert={root}"
+        );
+        let store = PostgresStore::connect(&url).await.unwrap();
+        let handle = JobsHandle::new(Arc::new(store));
+        let probe = Arc::new(Probe::default());
+        handle
+            .submit(Steps::new("tls", 1, 0, &probe), 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            handle.list().await.unwrap().len(),
+            if host == "localhost" { 2 } else { 1 }
+        );
+    }
+    // The system's roots do not know this certificate: refused, not silently accepted.
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require");
+    let refused = PostgresStore::connect(&url).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("TLS") || refused.contains("certificate"),
+        "{refused}"
+    );
+}
+
 /// Await every future (they run concurrently).
 async fn futures_join_all<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
 where

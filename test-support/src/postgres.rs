@@ -6,6 +6,7 @@
 //! the test runs as root, the folder is given to the `postgres` user and the binaries run as
 //! that user (`runuser -u postgres --`). Dropping the value stops the server (immediate
 //! shutdown) and removes the folder. Durability is off (`fsync=off`): tests want speed.
+//! [`Postgres::enable_tls`] turns TLS on with a certificate from a test authority of its own.
 //!
 //! When the binaries are missing, `start` fails with a message naming the command that
 //! installs them, so that a test fails loudly instead of passing silently.
@@ -157,6 +158,110 @@ impl Postgres {
         )?;
         self.running = true;
         Ok(())
+    }
+
+    /// Turn TLS on, restarting the server, with a certificate for `127.0.0.1` and `localhost`
+    /// signed by a new certificate authority (made with the `openssl` program); returns the
+    /// authority's certificate, the root a client must trust (`sslrootcert`).
+    pub fn enable_tls(&mut self) -> Result<PathBuf, PostgresError> {
+        let data = self.data_dir();
+        let dir = self.dir.path();
+        let (ca_cert, ca_key) = (dir.join("ca.crt"), dir.join("ca.key"));
+        let (cert, key, request) = (
+            data.join("server.crt"),
+            data.join("server.key"),
+            dir.join("server.csr"),
+        );
+        let extensions = dir.join("server.ext");
+        std::fs::write(
+            &extensions,
+            "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n\
+             keyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n",
+        )
+        .map_err(|e| PostgresError(format!("writing {}: {e}", extensions.display())))?;
+        let os = |path: &Path| path.as_os_str().to_owned();
+        let steps: [Vec<std::ffi::OsString>; 3] = [
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=test CA",
+                "-keyout",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([os(&ca_key), "-out".into(), os(&ca_cert)])
+            .collect(),
+            [
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([os(&key), "-out".into(), os(&request)])
+            .collect(),
+            ["x509", "-req", "-days", "2", "-CAcreateserial", "-in"]
+                .iter()
+                .map(Into::into)
+                .chain([os(&request), "-CA".into(), os(&ca_cert), "-CAkey".into()])
+                .chain([
+                    os(&ca_key),
+                    "-extfile".into(),
+                    os(&extensions),
+                    "-out".into(),
+                ])
+                .chain([os(&cert)])
+                .collect(),
+        ];
+        for args in steps {
+            let output = Command::new("openssl")
+                .args(&args)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| PostgresError(format!("running openssl: {e}")))?;
+            if !output.status.success() {
+                return fail(format!(
+                    "openssl {args:?} failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        let mut key_mode = Command::new("chmod");
+        key_mode.arg("600").arg(&key);
+        let mut owner = Command::new("chown");
+        owner.arg(format!("{SERVICE_USER}:")).arg(&cert).arg(&key);
+        let mut commands = vec![key_mode];
+        if self.as_service_user {
+            commands.push(owner);
+        }
+        for mut command in commands {
+            let status = command
+                .status()
+                .map_err(|e| PostgresError(format!("{command:?}: {e}")))?;
+            if !status.success() {
+                return fail(format!("{command:?} failed: {status}"));
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf)
+            .map_err(|e| PostgresError(format!("reading {}: {e}", conf.display())))?;
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text)
+            .map_err(|e| PostgresError(format!("writing {}: {e}", conf.display())))?;
+        self.stop()?;
+        self.start_again()?;
+        Ok(ca_cert)
     }
 
     /// The server's log so far.
