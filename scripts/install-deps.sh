@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and the main job need and a fresh Debian machine lacks:
-# Orthanc with its DICOMweb plugin (integration tests, golden files), dcmtk (golden files) and jq
-# (scripts/check-msrv.sh reads cargo metadata with it).
+# Orthanc with its DICOMweb plugin (integration tests, golden files), dcmtk (golden files), jq
+# (scripts/check-msrv.sh reads cargo metadata with it) and PostgreSQL (the job store's tests
+# start their own cluster with its initdb and pg_ctl; the package's own cluster is not used; its
+# TLS test makes certificates with openssl).
 set -euo pipefail
 
 need=()
@@ -9,9 +11,11 @@ command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc
 [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
 command -v dcm2json >/dev/null 2>&1 || need+=(dcmtk)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
-    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk, jq"
+    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk, jq, postgresql, openssl"
     exit 0
 fi
 

@@ -35,7 +35,8 @@ RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" \
 for page in dicomweb_core/part10/index.html:part10 \
     dicomweb_client/struct.ReqwestTransport.html:reqwest dicomweb_client/jobs/index.html:jobs \
     gcp_credentials/transport/struct.ReqwestClient.html:reqwest \
-    orthanc_jobs/store/struct.SqliteStore.html:sqlite orthanc_jobs/http/index.html:axum; do
+    orthanc_jobs/store/struct.SqliteStore.html:sqlite orthanc_jobs/http/index.html:axum \
+    orthanc_jobs/store/struct.PostgresStore.html:postgres; do
     grep -q "Available on <strong>crate feature <code>${page#*:}</code>" "target/doc/${page%:*}" || {
         echo "target/doc/${page%:*} lacks the badge for crate feature ${page#*:}" >&2
         exit 1

@@ -1,7 +1,9 @@
 //! orthanc-jobs: no-op jobs per second in memory and with SQLite, and enqueue-to-start
-//! latency. Runs on one core (a current-thread tokio runtime) and prints its figures.
+//! latency. Runs on one core (a current-thread tokio runtime) and prints its figures. Then
+//! PostgreSQL: no-op steps per second and enqueue-to-start latency with 1, 2 and 4 engines in
+//! processes of their own ([`jobs_postgres`]).
 //!
-//! `cargo bench -p dicomweb-benches --bench jobs`
+//! `cargo bench -p dicomweb-benches --bench jobs` (`-- postgres`: the PostgreSQL part only)
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -14,6 +16,8 @@ use orthanc_jobs::{
     StepOutcome, Store,
 };
 use tokio::sync::Notify;
+
+mod jobs_postgres;
 
 /// A job of one step that does nothing but count itself.
 struct NoOp {
@@ -160,6 +164,34 @@ async fn latency(store: Arc<dyn Store>, n: usize) -> (Duration, Duration) {
 }
 
 fn main() {
+    if jobs_postgres::engine_process() {
+        return;
+    }
+    if std::env::args().any(|arg| arg == "postgres") {
+        postgres();
+        return;
+    }
+    memory_and_sqlite();
+    postgres();
+}
+
+fn postgres() {
+    let figures = jobs_postgres::run();
+    let four = figures.iter().find(|f| f.engines == 4).unwrap();
+    println!(
+        "RATIO jobs_postgres_4_engines_steps_per_s vs 5000: {:.2}",
+        four.steps_per_s / 5_000.0
+    );
+    println!(
+        "RATIO jobs_postgres_20ms vs start_latency_p99: {:.2}",
+        Duration::from_millis(20).as_secs_f64() / four.p99.as_secs_f64().max(1e-9)
+    );
+    let worst = figures.iter().map(|f| f.p99).max().unwrap_or_default();
+    let best_p50 = figures.iter().map(|f| f.p50).min().unwrap_or_default();
+    println!("jobs/postgres: worst p99 over 1, 2, 4 engines {worst:?}; best p50 {best_p50:?}");
+}
+
+fn memory_and_sqlite() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
 

@@ -1,6 +1,7 @@
-//! `dicomweb jobs`: the persistent jobs in a state folder (SQLite), listed, shown, run to the
-//! end, paused, resumed, canceled or resubmitted — from this process or while another one runs
-//! them (the store is the source of truth).
+//! `dicomweb jobs`: the persistent jobs in a state folder (SQLite) or a PostgreSQL database
+//! (`--jobs-db`), listed, shown, run to the end, paused, resumed, canceled or resubmitted —
+//! from this process or while another one runs them, on this host or another (the store is
+//! the source of truth).
 //!
 //! `run` takes back every unfinished job (also those a killed process left running: each
 //! resumes from its last saved step) and runs them until none is pending, running or waiting
@@ -14,22 +15,62 @@ use std::time::{Duration, SystemTime};
 
 use dicomweb_client::jobs;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orthanc_jobs::store::{is_postgres_url, redact_url};
 use orthanc_jobs::{
     Action as JobAction, Engine, EngineConfig, JobId, JobRecord, JobRegistry, JobState, JobsHandle,
-    SqliteStore,
+    PostgresStore, Recovery, SqliteStore, Store,
 };
 
 use crate::Failure;
 use crate::endpoint::Endpoints;
 use crate::output::print_json;
 
-/// The state folder (`--state`), shared by `transfer` and `jobs`.
-#[derive(Debug, Clone, clap::Args)]
+/// Where the jobs live (`--state` or `--jobs-db`), shared by `transfer` and `jobs`.
+#[derive(Clone, clap::Args)]
 pub struct StateArg {
     /// The folder holding the jobs' state (default: $XDG_DATA_HOME/dicomweb, else
     /// ~/.local/share/dicomweb).
     #[arg(long = "state", value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
+    /// A PostgreSQL database holding the jobs instead, shared by workers on several hosts:
+    /// postgres://user@host:port/database (add ?sslmode=require for TLS). A password comes
+    /// from the URL, else PGPASSWORD or ~/.pgpass; it is never printed or saved.
+    #[arg(
+        long = "jobs-db",
+        value_name = "URL",
+        env = "DICOMWEB_JOBS_DB",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jobs_db: Option<String>,
+}
+
+impl std::fmt::Debug for StateArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateArg")
+            .field("dir", &self.dir)
+            .field("jobs_db", &self.jobs_db.as_deref().map(redact_url))
+            .finish()
+    }
+}
+
+/// An open job store, and whether engines on other hosts may share it.
+pub struct JobStore {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// True for PostgreSQL: engines take back only jobs whose lease expired.
+    pub shared: bool,
+}
+
+impl JobStore {
+    /// Which jobs an engine starting on this store takes back.
+    pub fn recovery(&self) -> Recovery {
+        if self.shared {
+            Recovery::ExpiredLeases
+        } else {
+            Recovery::AllRunning
+        }
+    }
 }
 
 /// `dicomweb jobs …`.
@@ -75,19 +116,22 @@ enum Action {
         /// The job's ID.
         id: String,
     },
+    /// Run jobs until SIGTERM or Ctrl-C, serving Orthanc's jobs REST API and /metrics (with
+    /// --jobs-db, workers on several hosts share the queue).
+    Serve(crate::jobs_serve::ServeArgs),
 }
 
 impl Args {
     /// Whether the command runs jobs (and so needs the connection options).
     pub fn runs_jobs(&self) -> bool {
-        matches!(self.action, Action::Run)
+        matches!(self.action, Action::Run | Action::Serve(_))
     }
 }
 
-/// Runs `dicomweb jobs`; `endpoints` reach the endpoints of the jobs `run` runs.
+/// Runs `dicomweb jobs`; `endpoints` reach the endpoints of the jobs `run` and `serve` run.
 pub async fn run(args: &Args, endpoints: Option<Endpoints>, quiet: bool) -> Result<(), Failure> {
-    let store = open_store(args.state.dir.as_deref())?;
-    let handle = JobsHandle::new(store.clone());
+    let store = open_store(&args.state).await?;
+    let handle = JobsHandle::new(store.store.clone());
     let id = |text: &str| {
         text.parse::<JobId>()
             .map_err(|e| Failure(format!("invalid job ID {text:?}: {e}")))
@@ -104,13 +148,17 @@ pub async fn run(args: &Args, endpoints: Option<Endpoints>, quiet: bool) -> Resu
         Action::Resubmit { id: text } => act(&handle, id(text)?, JobAction::Resubmit).await,
         Action::Run => {
             let endpoints = endpoints.ok_or_else(|| Failure("no connection options".to_owned()))?;
-            let engine = start_engine(store, &endpoints, args.concurrency).await?;
+            let engine = start_engine(&store, &endpoints, args.concurrency).await?;
             let ids: Vec<JobId> = unfinished(&engine.handle().list().await?)
                 .map(|r| r.id)
                 .collect();
             let records = wait_all(engine.handle(), &ids, quiet).await?;
             engine.shutdown().await;
             finish(&records)
+        }
+        Action::Serve(serve) => {
+            let endpoints = endpoints.ok_or_else(|| Failure("no connection options".to_owned()))?;
+            crate::jobs_serve::run(serve, store, endpoints).await
         }
     }
 }
@@ -125,8 +173,39 @@ async fn act(handle: &JobsHandle, id: JobId, action: JobAction) -> Result<(), Fa
     }))
 }
 
+/// The one place the job store is chosen: `--jobs-db` with a `postgres://` or
+/// `postgresql://` URL opens PostgreSQL (creating its tables if needed); without it, the state
+/// folder's SQLite file. Errors show the URL with its password redacted.
+pub async fn open_store(state: &StateArg) -> Result<JobStore, Failure> {
+    match state.jobs_db.as_deref().filter(|url| !url.is_empty()) {
+        Some(url) if is_postgres_url(url) => {
+            let store = PostgresStore::connect(url).await.map_err(|e| match e {
+                // Already names the URL, password redacted.
+                orthanc_jobs::Error::DatabaseUrl { .. } => Failure(e.to_string()),
+                e => Failure(format!(
+                    "cannot open the job database {}: {e}",
+                    redact_url(url)
+                )),
+            })?;
+            Ok(JobStore {
+                store: Arc::new(store),
+                shared: true,
+            })
+        }
+        Some(other) => Err(Failure(format!(
+            "--jobs-db (or DICOMWEB_JOBS_DB) expects a postgres:// or postgresql:// URL, found \
+             {:?} (SQLite job stores live in --state DIR)",
+            redact_url(other)
+        ))),
+        None => Ok(JobStore {
+            store: open_sqlite(state.dir.as_deref())?,
+            shared: false,
+        }),
+    }
+}
+
 /// The state folder's SQLite store, the folder created if needed.
-pub fn open_store(dir: Option<&Path>) -> Result<Arc<SqliteStore>, Failure> {
+fn open_sqlite(dir: Option<&Path>) -> Result<Arc<SqliteStore>, Failure> {
     let dir = match dir {
         Some(dir) => dir.to_path_buf(),
         None => default_state_dir()?,
@@ -157,9 +236,20 @@ pub(crate) fn default_state_dir() -> Result<PathBuf, Failure> {
 
 /// An engine over the store that knows the transfer job types (DICOMweb, and to DICOM devices).
 pub async fn start_engine(
-    store: Arc<SqliteStore>,
+    store: &JobStore,
     endpoints: &Endpoints,
     concurrency: usize,
+) -> Result<Engine, Failure> {
+    let mut config = EngineConfig::new();
+    config.concurrent_jobs(concurrency).history_size(1000);
+    start_engine_with(store, endpoints, config).await
+}
+
+/// An engine over the store with `config` (its recovery set from the store's kind).
+pub async fn start_engine_with(
+    store: &JobStore,
+    endpoints: &Endpoints,
+    mut config: EngineConfig,
 ) -> Result<Engine, Failure> {
     let mut registry = JobRegistry::new();
     jobs::register(&mut registry, endpoints.connect.clone());
@@ -168,9 +258,8 @@ pub async fn start_engine(
         endpoints.connect.clone(),
         endpoints.resolve.clone(),
     );
-    let mut config = EngineConfig::new();
-    config.concurrent_jobs(concurrency).history_size(1000);
-    Ok(Engine::start(store, registry, config).await?)
+    config.recovery(store.recovery());
+    Ok(Engine::start(store.store.clone(), registry, config).await?)
 }
 
 /// Whether a job still has work an engine will do: pending, running or waiting to retry

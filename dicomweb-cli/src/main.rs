@@ -14,6 +14,7 @@ mod convert;
 mod delete;
 mod endpoint;
 mod jobs;
+mod jobs_serve;
 mod output;
 mod progress;
 mod retrieve;

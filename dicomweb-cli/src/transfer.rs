@@ -3,8 +3,8 @@
 //! per study (see `dicomweb_client::jobs::TransferJob` and
 //! `dicomweb_dimse::export::DimseTransferJob`). Each endpoint is a URL or a name in `--config`
 //! (see [`crate::endpoint`]); what to copy is [`crate::selection`]'s. Killed midway,
-//! `dicomweb jobs run` with the same `--state` finishes what is left, never sending a finished
-//! batch again.
+//! `dicomweb jobs run` with the same `--state` (or `--jobs-db`) finishes what is left, never
+//! sending a finished batch again.
 
 use dicomweb_client::jobs::TransferJob;
 use dicomweb_dimse::export::DimseTransferJob;
@@ -41,7 +41,8 @@ pub struct Args {
     /// Instances per batch (one STOW-RS request or association, one saved step).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
-    /// Submit the jobs and return at once (`dicomweb jobs run` runs them).
+    /// Submit the jobs and return at once (`dicomweb jobs run`, or any `dicomweb jobs serve`
+    /// on the same --jobs-db, runs them).
     #[arg(long = "async")]
     asynchronous: bool,
 }
@@ -78,9 +79,11 @@ pub async fn run(args: &Args, endpoints: Endpoints, quiet: bool) -> Result<(), F
         };
         jobs.push((job, args.priority));
     }
-    let store = open_store(args.state.dir.as_deref())?;
+    let store = open_store(&args.state).await?;
     if args.asynchronous {
-        let ids = JobsHandle::new(store).submit_many(jobs).await?;
+        let ids = JobsHandle::new(store.store.clone())
+            .submit_many(jobs)
+            .await?;
         let list: Vec<serde_json::Value> = ids
             .iter()
             .zip(&selected)
@@ -90,7 +93,7 @@ pub async fn run(args: &Args, endpoints: Endpoints, quiet: bool) -> Result<(), F
             .collect();
         return print_json(&serde_json::Value::Array(list));
     }
-    let engine = start_engine(store, &endpoints, args.concurrency as usize).await?;
+    let engine = start_engine(&store, &endpoints, args.concurrency as usize).await?;
     let ids = engine.handle().submit_many(jobs).await?;
     let records = wait_all(engine.handle(), &ids, quiet).await?;
     engine.shutdown().await;

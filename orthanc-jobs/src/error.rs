@@ -71,6 +71,35 @@ pub enum Error {
     #[cfg(feature = "sqlite")]
     #[error("SQLite job store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL store failed.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL job store: {context}: {}", crate::store::describe_pg(.source))]
+    Postgres {
+        /// What was being done.
+        context: &'static str,
+        /// What the driver said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The PostgreSQL store could not get a connection (the database is down or unreachable).
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL job store: no connection: {}", crate::store::describe_pool(.source))]
+    PostgresPool {
+        /// What the pool said.
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    /// A database URL cannot be used.
+    #[cfg(feature = "postgres")]
+    #[error("cannot use the job database {url}: expected {expected}, found {found}")]
+    DatabaseUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What it should be.
+        expected: &'static str,
+        /// What it is.
+        found: String,
+    },
     /// Reading or writing a file (an output, the store) failed.
     #[error("{context}: {source}")]
     Io {

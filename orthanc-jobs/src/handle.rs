@@ -209,8 +209,8 @@ impl JobsHandle {
                     local.finished(id);
                 }
                 Transition::Request(crate::state::Request::Cancel) => {
-                    if let Some(token) = lock(&local.running).get(&id) {
-                        token.cancel();
+                    if let Some(run) = lock(&local.running).get(&id) {
+                        run.token.cancel();
                     }
                 }
                 _ => {}

@@ -11,8 +11,10 @@
 //! [`MemoryStore`], or `SqliteStore` (feature `sqlite`, on by default) which survives a
 //! crash: on start, jobs that were running resume from their last saved step. The store is
 //! the source of truth, so another process can pause or cancel a job through the same store
-//! ([`JobsHandle::new`]), and the trait is shaped for a later PostgreSQL backend with claims
-//! (`FOR UPDATE SKIP LOCKED`), leases and heartbeats on several machines (see [`store`]).
+//! ([`JobsHandle::new`]). `PostgresStore` (feature `postgres`) shares one queue between
+//! engines on several hosts: claims with `FOR UPDATE SKIP LOCKED`, leases judged by the
+//! database's clock and renewed by heartbeats, fencing tokens on every write, and
+//! `LISTEN`/`NOTIFY` wake-ups (see [`store`]).
 //!
 //! Metrics come as Prometheus text with Orthanc's names ([`JobsHandle::metrics`]); with the
 //! `axum` feature, `http::router` serves Orthanc's `/jobs` REST API over an engine.
@@ -92,5 +94,7 @@ pub use record::{JobError, JobRecord, orthanc_time};
 pub use registry::JobRegistry;
 pub use state::{Action, JobState, Recovery, Request, Transition};
 pub use store::{MemoryStore, Store};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};

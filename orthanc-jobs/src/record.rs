@@ -73,6 +73,8 @@ pub struct JobRecord {
     pub owner: Option<OwnerId>,
     /// Until when the owner's lease holds.
     pub lease_until: Option<SystemTime>,
+    /// How many times it was claimed: the fencing token of its current (or last) run.
+    pub generation: u64,
     /// Submission order (assigned by the store, increasing).
     pub sequence: u64,
 }

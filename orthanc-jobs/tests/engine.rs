@@ -354,6 +354,7 @@ async fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
         .report_step(StepReport {
             id,
             owner: ghost,
+            generation: claimed[0].generation,
             end: StepEnd::Success,
             error: None,
             retry_at: None,
@@ -453,10 +454,10 @@ mod flaky {
         fn release<'a>(
             &'a self,
             owner: &'a OwnerId,
-            ids: Vec<JobId>,
+            held: Vec<(JobId, u64)>,
             now: SystemTime,
         ) -> StoreFuture<'a, ()> {
-            self.inner.release(owner, ids, now)
+            self.inner.release(owner, held, now)
         }
         fn act(
             &self,
@@ -470,9 +471,11 @@ mod flaky {
         fn heartbeat<'a>(
             &'a self,
             owner: &'a OwnerId,
+            held: Vec<(JobId, u64)>,
+            now: SystemTime,
             until: SystemTime,
         ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
-            self.inner.heartbeat(owner, until)
+            self.inner.heartbeat(owner, held, now, until)
         }
         fn requests<'a>(&'a self, owner: &'a OwnerId) -> StoreFuture<'a, Vec<(JobId, Request)>> {
             self.inner.requests(owner)

@@ -1,4 +1,5 @@
-//! Helpers shared by the workspace's tests: a real Orthanc on a free loopback port,
+//! Helpers shared by the workspace's tests: a real Orthanc and a real PostgreSQL on free
+//! loopback ports,
 //! stand-in servers and generated DICOM data. Unpublished.
 
 pub mod files;
@@ -6,6 +7,7 @@ pub mod files;
 pub mod google;
 pub mod orthanc;
 pub mod part10;
+pub mod postgres;
 #[cfg(feature = "standin")]
 pub mod standin;
 pub mod strategies;

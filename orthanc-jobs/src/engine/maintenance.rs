@@ -34,7 +34,14 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         if now >= next_heartbeat {
             next_heartbeat = now + heartbeat_every;
             let lease_until = now + shared.config.lease;
-            match shared.store.heartbeat(&shared.owner, lease_until).await {
+            let held: Vec<(JobId, u64)> = lock(&shared.running)
+                .iter()
+                .map(|(id, run)| (*id, run.generation))
+                .collect();
+            let beat = shared
+                .store
+                .heartbeat(&shared.owner, held, now, lease_until);
+            match beat.await {
                 Ok(requests) => fire_cancels(&shared, &requests),
                 Err(error) => tracing::warn!(%error, "heartbeat failed"),
             }
@@ -69,9 +76,9 @@ fn fire_cancels(shared: &Shared, requests: &[(JobId, Request)]) {
     let running = lock(&shared.running);
     for (id, request) in requests {
         if *request == Request::Cancel
-            && let Some(token) = running.get(id)
+            && let Some(run) = running.get(id)
         {
-            token.cancel();
+            run.token.cancel();
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::job::Job;
 use crate::metrics::Counters;
 use crate::registry::JobRegistry;
 use crate::state::Recovery;
-use crate::store::Store;
+use crate::store::{Notice, Store};
 
 mod maintenance;
 mod worker;
@@ -110,6 +110,12 @@ pub(crate) struct CachedJob {
     pub(crate) job: Box<dyn Job>,
 }
 
+/// A job running here: its step's cancellation token and the generation it was claimed under.
+pub(crate) struct Running {
+    pub(crate) token: CancellationToken,
+    pub(crate) generation: u64,
+}
+
 /// State shared by an engine's tasks and its handles.
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
@@ -120,7 +126,7 @@ pub(crate) struct Shared {
     pub(crate) wake_workers: Notify,
     pub(crate) wake_maintenance: Notify,
     pub(crate) cache: Mutex<IdMap<CachedJob>>,
-    pub(crate) running: Mutex<IdMap<CancellationToken>>,
+    pub(crate) running: Mutex<IdMap<Running>>,
     pub(crate) waiters: Mutex<IdMap<Vec<oneshot::Sender<()>>>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) shutdown: CancellationToken,
@@ -185,6 +191,15 @@ impl Engine {
             shutdown: CancellationToken::new(),
             config,
         });
+        let watcher = Arc::downgrade(&shared);
+        shared.store.watch(Arc::new(move |notice| {
+            if let Some(shared) = watcher.upgrade() {
+                shared.wake_workers();
+                if notice != Notice::Submitted {
+                    shared.wake_maintenance.notify_one();
+                }
+            }
+        }));
         let mut tasks = Vec::with_capacity(shared.config.concurrent_jobs + 1);
         tasks.push(tokio::spawn(maintenance::run(shared.clone())));
         for _ in 0..shared.config.concurrent_jobs {

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{CachedJob, Shared, lock};
+use crate::engine::{CachedJob, Running, Shared, lock};
 use crate::error::Error;
+use crate::id::JobId;
 use crate::job::{Job, StepContext, StepOutcome};
 use crate::metrics::Counters;
 use crate::record::JobError;
@@ -69,7 +70,11 @@ async fn run_job(shared: &Arc<Shared>, claimed: ClaimedJob) {
     Counters::add(&shared.counters.claimed);
     let id = claimed.id;
     let token = CancellationToken::new();
-    lock(&shared.running).insert(id, token.clone());
+    let run = Running {
+        token: token.clone(),
+        generation: claimed.generation,
+    };
+    lock(&shared.running).insert(id, run);
     let kept = match job_object(shared, &claimed) {
         Ok(job) => drive(shared, &claimed, job, token).await,
         Err(error) => {
@@ -134,6 +139,7 @@ async fn drive(
         let report = StepReport {
             id,
             owner: shared.owner.clone(),
+            generation: claimed.generation,
             end,
             error,
             retry_at,
@@ -149,8 +155,8 @@ async fn drive(
         steps += 1;
         match result {
             Ok(JobState::Running) if shared.shutdown.is_cancelled() => {
-                let ids = vec![id];
-                if let Err(error) = shared.store.release(&shared.owner, ids, now).await {
+                let held = vec![(id, claimed.generation)];
+                if let Err(error) = shared.store.release(&shared.owner, held, now).await {
                     tracing::warn!(%id, %error, "giving a job back at shutdown failed");
                 }
                 return Some(CachedJob { steps, job });
@@ -174,10 +180,7 @@ async fn drive(
                 // last saved step (here or elsewhere) instead of staying Running under a lease
                 // this engine keeps extending.
                 tracing::warn!(%id, %error, "saving a step failed; giving the job back");
-                let ids = vec![id];
-                if let Err(error) = shared.store.release(&shared.owner, ids, now).await {
-                    tracing::warn!(%id, %error, "giving the job back failed too");
-                }
+                give_back(shared, id, claimed.generation).await;
                 shared.wake_workers();
                 return None;
             }
@@ -189,8 +192,29 @@ async fn drive(
     }
 }
 
+/// Give a job back after its step could not be saved, trying again until the store answers
+/// (a database restarting) or the engine shuts down (then its lease expires and another
+/// engine takes it back).
+async fn give_back(shared: &Shared, id: JobId, generation: u64) {
+    loop {
+        let now = shared.clock.now();
+        let held = vec![(id, generation)];
+        match shared.store.release(&shared.owner, held, now).await {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(%id, %error, "giving the job back failed; trying again"),
+        }
+        let pause = shared
+            .clock
+            .sleep_until(shared.clock.now() + shared.config.poll_interval);
+        tokio::select! {
+            () = pause => {}
+            () = shared.shutdown.cancelled() => return,
+        }
+    }
+}
+
 /// Count and announce the end of a job's run here.
-fn finish(shared: &Shared, id: crate::JobId, result: Result<JobState, Error>) {
+fn finish(shared: &Shared, id: JobId, result: Result<JobState, Error>) {
     match result {
         Ok(JobState::Success) => Counters::add(&shared.counters.succeeded),
         Ok(JobState::Failure) => Counters::add(&shared.counters.failed),
@@ -210,6 +234,7 @@ fn failed_report(shared: &Shared, claimed: &ClaimedJob, description: String) -> 
     StepReport {
         id: claimed.id,
         owner: shared.owner.clone(),
+        generation: claimed.generation,
         end: StepEnd::Failure,
         error: Some(JobError {
             code: JobError::INTERNAL,

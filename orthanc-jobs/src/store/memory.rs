@@ -157,6 +157,7 @@ impl Inner {
             .filter(|e| {
                 e.record.state == JobState::Running
                     && e.record.owner.as_ref() == Some(&report.owner)
+                    && e.record.generation == report.generation
             })
             .ok_or(Error::LeaseLost { id })?;
         let to = state::settle(report.end, entry.record.request);
@@ -259,6 +260,7 @@ impl Store for MemoryStore {
                 request: None,
                 owner: None,
                 lease_until: None,
+                generation: 0,
                 sequence,
             };
             inner
@@ -296,6 +298,7 @@ impl Store for MemoryStore {
             if let Some(entry) = inner.jobs.get_mut(&id) {
                 entry.record.owner = Some(claim.owner.clone());
                 entry.record.lease_until = Some(claim.lease_until);
+                entry.record.generation += 1;
                 let record = &entry.record;
                 claimed.push(ClaimedJob {
                     id,
@@ -305,6 +308,7 @@ impl Store for MemoryStore {
                     steps: record.steps,
                     reset: entry.reset,
                     effective_runtime: record.effective_runtime,
+                    generation: record.generation,
                 });
             }
         }
@@ -318,13 +322,15 @@ impl Store for MemoryStore {
     fn release<'a>(
         &'a self,
         owner: &'a OwnerId,
-        ids: Vec<JobId>,
+        held: Vec<(JobId, u64)>,
         now: SystemTime,
     ) -> StoreFuture<'a, ()> {
         let mut inner = self.lock();
-        for id in ids {
+        for (id, generation) in held {
             let held = inner.jobs.get(&id).is_some_and(|e| {
-                e.record.state == JobState::Running && e.record.owner.as_ref() == Some(owner)
+                e.record.state == JobState::Running
+                    && e.record.owner.as_ref() == Some(owner)
+                    && e.record.generation == generation
             });
             if held {
                 inner.move_to(id, JobState::Pending, now);
@@ -346,13 +352,16 @@ impl Store for MemoryStore {
     fn heartbeat<'a>(
         &'a self,
         owner: &'a OwnerId,
+        held: Vec<(JobId, u64)>,
+        _now: SystemTime,
         lease_until: SystemTime,
     ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
         let mut inner = self.lock();
-        let held: Vec<JobId> = inner.running.iter().copied().collect();
-        for id in held {
+        for (id, generation) in held {
             if let Some(entry) = inner.jobs.get_mut(&id)
+                && entry.record.state == JobState::Running
                 && entry.record.owner.as_ref() == Some(owner)
+                && entry.record.generation == generation
             {
                 entry.record.lease_until = Some(lease_until);
             }

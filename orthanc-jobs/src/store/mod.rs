@@ -1,4 +1,4 @@
-//! Persistence: the [`Store`] trait, and its in-memory and SQLite implementations.
+//! Persistence: the [`Store`] trait, and its in-memory, SQLite and PostgreSQL implementations.
 //!
 //! See [`Store`] for the contract every store keeps, and how a PostgreSQL store fits it.
 
@@ -14,13 +14,20 @@ use crate::job::JobOutput;
 use crate::record::{JobError, JobRecord};
 use crate::state::{Action, JobState, Recovery, Request, StepEnd, Transition};
 
+mod columns;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_ops;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore, SavedStep, is_postgres_url, redact_url};
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::{describe_pg, describe_pool};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
 
@@ -76,6 +83,9 @@ pub struct ClaimedJob {
     pub reset: bool,
     /// Time spent in its steps so far.
     pub effective_runtime: Duration,
+    /// The claim's fencing token: it grows with every claim of the job, and every later write
+    /// for this run ([`StepReport::generation`], [`Store::release`]) names it.
+    pub generation: u64,
 }
 
 /// What a worker reports after a step: the store saves it and settles the job's state.
@@ -85,6 +95,8 @@ pub struct StepReport {
     pub id: JobId,
     /// The engine running it (checked: see [`Error::LeaseLost`]).
     pub owner: OwnerId,
+    /// The fencing token of the claim it runs under ([`ClaimedJob::generation`]; checked).
+    pub generation: u64,
     /// How the step ended.
     pub end: StepEnd,
     /// The job's error, when the step ended with failure.
@@ -181,7 +193,8 @@ pub struct Wakeup {
 /// - **Claims.** [`Store::claim`] moves the best `Pending` jobs (higher priority first, then
 ///   submission order) to `Running`, owned by the claiming engine until a lease deadline. In
 ///   PostgreSQL this is one statement:
-///   `UPDATE jobs SET state = 'Running', owner = $1, lease_until = $2 WHERE id IN
+///   `UPDATE jobs SET state = 'Running', owner = $1, lease_until = $2,
+///   generation = generation + 1 WHERE id IN
 ///   (SELECT id FROM jobs WHERE state = 'Pending' ORDER BY priority DESC, seq LIMIT $3
 ///   FOR UPDATE SKIP LOCKED) RETURNING ...`: engines on several machines never claim the same
 ///   job and never wait on each other.
@@ -189,8 +202,10 @@ pub struct Wakeup {
 ///   the leases of the jobs it holds. [`Store::recover`] with
 ///   [`Recovery::ExpiredLeases`] gives back to `Pending` the jobs of an engine that stopped
 ///   sending heartbeats (it crashed); any engine may call it.
-/// - **Fencing.** [`Store::report_step`] carries the owner. If the job is no longer held by
-///   that owner (its lease expired and someone else took it), the report is refused with
+/// - **Fencing.** Every claim of a job increments its generation, a fencing token
+///   ([`ClaimedJob::generation`]). [`Store::report_step`] and [`Store::release`] carry the
+///   owner and the generation. If the job is no longer held under them (its lease expired and
+///   someone else took it, even the same engine again), the report is refused with
 ///   [`Error::LeaseLost`] and the engine drops its copy: a job's saved state only ever moves
 ///   forward under one owner at a time.
 /// - **Control from anywhere.** [`Store::act`] applies pause, resume, cancel and resubmit.
@@ -204,11 +219,13 @@ pub struct Wakeup {
 ///
 /// - **Time** is always passed in (`now`, lease and retry deadlines) from the engine's clock;
 ///   a store never reads a clock, so simulated time drives it too.
+///   A store that several machines share may judge lease expiry by its own clock instead
+///   (the PostgreSQL store uses the database's `now()` and takes from the engine only the
+///   lease's length), so hosts whose clocks disagree still agree on leases.
 /// - **Wake-ups.** Engines poll the store (claims, requests, due retries) every
-///   `poll_interval`; work submitted through the same engine wakes it at once. A PostgreSQL
-///   store may add `LISTEN`/`NOTIFY` later as an optimisation; nothing depends on it.
-///
-/// A later PostgreSQL store implements this same trait; the engine does not change.
+///   `poll_interval`; work submitted through the same engine wakes it at once. A store may
+///   also wake engines when other processes submit or act ([`Store::watch`]; PostgreSQL's
+///   `LISTEN`/`NOTIFY`); polling stays the fallback, so nothing depends on it.
 pub trait Store: Send + Sync + 'static {
     /// Add jobs in state `Pending`, in the given order (their submission order).
     fn insert(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, ()>;
@@ -218,15 +235,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Save a finished step and settle the job's state ([`crate::state::settle`] with the
     /// request left on it), returning the new state. Refused with [`Error::LeaseLost`] if the
-    /// job is not `Running` under `report.owner`.
+    /// job is not `Running` under `report.owner` and `report.generation`.
     fn report_step(&self, report: StepReport) -> StoreFuture<'_, JobState>;
 
     /// Give back `Running` jobs held by `owner` (an engine stopping cleanly): they become
-    /// `Pending`, keeping their last saved step.
+    /// `Pending`, keeping their last saved step. Each job is named with the generation it was
+    /// claimed under; a job claimed again since then is left alone.
     fn release<'a>(
         &'a self,
         owner: &'a OwnerId,
-        ids: Vec<JobId>,
+        held: Vec<(JobId, u64)>,
         now: SystemTime,
     ) -> StoreFuture<'a, ()>;
 
@@ -239,10 +257,17 @@ pub trait Store: Send + Sync + 'static {
         history_size: usize,
     ) -> StoreFuture<'_, ActionReport>;
 
-    /// Extend the leases of every job held by `owner`, and return the requests left on them.
+    /// Extend to `lease_until` the leases of the jobs `owner` is running, named with the
+    /// generation each was claimed under (a job claimed again since is left alone), and
+    /// return the requests left on every job held by `owner`. A job the owner holds but does
+    /// not name (a claim whose reply was lost) is not extended, so it expires and is taken
+    /// back. A store that judges leases by its own clock (PostgreSQL) uses only the length
+    /// of the lease, `lease_until - now`.
     fn heartbeat<'a>(
         &'a self,
         owner: &'a OwnerId,
+        held: Vec<(JobId, u64)>,
+        now: SystemTime,
         lease_until: SystemTime,
     ) -> StoreFuture<'a, Vec<(JobId, Request)>>;
 
@@ -267,4 +292,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// A finished job's output by name.
     fn output<'a>(&'a self, id: JobId, name: &'a str) -> StoreFuture<'a, Option<JobOutput>>;
+
+    /// Call `hook` whenever another process submits work or acts on a job, so an idle engine
+    /// wakes at once instead of at its next poll. The default does nothing (engines poll);
+    /// the PostgreSQL store drives it from `LISTEN`/`NOTIFY`. A hook may be called spuriously.
+    fn watch(&self, hook: WakeHook) {
+        let _ = hook;
+    }
 }
+
+/// What a store tells a [`WakeHook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// Jobs became `Pending` (submitted, resumed, resubmitted, released or taken back).
+    Submitted,
+    /// An action was applied to a job (a pause or cancel may be waiting for its engine).
+    Action,
+    /// The store may have missed notices (it reconnected): look at everything.
+    Resync,
+}
+
+/// A callback a store calls with a [`Notice`] ([`Store::watch`]). It must return quickly.
+pub type WakeHook = std::sync::Arc<dyn Fn(Notice) + Send + Sync>;

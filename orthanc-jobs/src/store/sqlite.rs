@@ -262,11 +262,11 @@ impl Store for SqliteStore {
     fn release<'a>(
         &'a self,
         owner: &'a OwnerId,
-        ids: Vec<JobId>,
+        held: Vec<(JobId, u64)>,
         now: SystemTime,
     ) -> StoreFuture<'a, ()> {
         let owner = owner.clone();
-        self.call(move |c| ops::release(c, &owner, &ids, now))
+        self.call(move |c| ops::release(c, &owner, &held, now))
     }
 
     fn act(
@@ -282,11 +282,13 @@ impl Store for SqliteStore {
     fn heartbeat<'a>(
         &'a self,
         owner: &'a OwnerId,
+        held: Vec<(JobId, u64)>,
+        _now: SystemTime,
         lease_until: SystemTime,
     ) -> StoreFuture<'a, Vec<(JobId, Request)>> {
         let owner = owner.clone();
         self.call(move |c| {
-            ops::extend_leases(c, &owner, lease_until)?;
+            ops::extend_leases(c, &owner, &held, lease_until)?;
             ops::requests(c, &owner)
         })
     }

@@ -1,7 +1,7 @@
 //! The SQL of [`SqliteStore`](super::SqliteStore): schema and one function per store call,
 //! each run inside the writer thread's transaction.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -12,6 +12,7 @@ use crate::id::{JobId, OwnerId};
 use crate::job::{JobOutput, OutputBody};
 use crate::record::{JobError, JobRecord};
 use crate::state::{self, Action, JobState, Recovery, Request, StepEnd, Transition};
+use crate::store::columns::{duration_micros, micros, parse_json, time_of};
 use crate::store::{ActionReport, Claim, ClaimedJob, NewJob, StateCounts, StepReport, Wakeup};
 
 const SCHEMA: &str = "
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner TEXT,
     lease_us INTEGER,
     reset INTEGER NOT NULL DEFAULT 0,
-    finished_seq INTEGER
+    finished_seq INTEGER,
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (priority DESC, seq) WHERE state = 'Pending';
 CREATE INDEX IF NOT EXISTS jobs_retrying ON jobs (retry_at_us) WHERE state = 'Retry';
@@ -56,32 +58,18 @@ CREATE TABLE IF NOT EXISTS outputs (
 
 const RECORD_COLUMNS: &str = "seq, id, type, priority, state, data, content, progress, steps, \
     error_code, error_description, created_us, completed_us, changed_us, runtime_us, \
-    retry_at_us, request, owner, lease_us";
+    retry_at_us, request, owner, lease_us, generation";
 
 pub(crate) fn create_schema(c: &Connection) -> Result<(), Error> {
     c.execute_batch(SCHEMA)?;
+    // Files written before claims carried a fencing token get the column, starting at 0.
+    let has_generation = c
+        .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'generation'")?
+        .exists([])?;
+    if !has_generation {
+        c.execute_batch("ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")?;
+    }
     Ok(())
-}
-
-fn micros(time: SystemTime) -> i64 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-}
-
-fn time_of(micros: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_micros(u64::try_from(micros).unwrap_or(0))
-}
-
-fn duration_micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
-}
-
-fn parse_json(text: &str, what: &'static str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|_| Error::Corrupt {
-        what,
-        expected: "JSON",
-        found: text.chars().take(80).collect(),
-    })
 }
 
 fn column_error(index: usize, error: Error) -> rusqlite::Error {
@@ -119,9 +107,10 @@ pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
 pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET state = 'Running', owner = ?1, lease_us = ?2, request = NULL, \
-         changed_us = ?3 WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
+         changed_us = ?3, generation = generation + 1 \
+         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
          ORDER BY priority DESC, seq LIMIT ?4) \
-         RETURNING seq, id, type, priority, data, steps, reset, runtime_us",
+         RETURNING seq, id, type, priority, data, steps, reset, runtime_us, generation",
     )?;
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
     let rows = statement.query_map(
@@ -143,6 +132,7 @@ pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Er
                     steps: unsigned(row, 5)?,
                     reset: row.get(6)?,
                     effective_runtime: Duration::from_micros(unsigned(row, 7)?),
+                    generation: unsigned(row, 8)?,
                 },
             ))
         },
@@ -184,24 +174,28 @@ struct Control {
     state: JobState,
     request: Option<Request>,
     owner: Option<String>,
+    generation: u64,
 }
 
 fn control(c: &Connection, id: &str) -> Result<Option<Control>, Error> {
-    let mut statement = c.prepare_cached("SELECT state, request, owner FROM jobs WHERE id = ?1")?;
+    let mut statement =
+        c.prepare_cached("SELECT state, request, owner, generation FROM jobs WHERE id = ?1")?;
     let row = statement
         .query_row(params![id], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, Option<String>>(1)?,
                 row.get::<_, Option<String>>(2)?,
+                unsigned(row, 3)?,
             ))
         })
         .optional()?;
-    row.map(|(state, request, owner)| {
+    row.map(|(state, request, owner, generation)| {
         Ok(Control {
             state: state.parse()?,
             request: request.as_deref().map(Request::parse).transpose()?,
             owner,
+            generation,
         })
     })
     .transpose()
@@ -214,7 +208,8 @@ pub(crate) fn report_step(c: &Connection, report: StepReport) -> Result<JobState
             state: JobState::Running,
             request,
             owner: Some(owner),
-        }) if owner == report.owner.as_str() => request,
+            generation,
+        }) if owner == report.owner.as_str() && generation == report.generation => request,
         _ => return Err(Error::LeaseLost { id: report.id }),
     };
     let to = state::settle(report.end, request);
@@ -287,15 +282,22 @@ fn save_outputs(c: &Connection, id: &str, outputs: &[JobOutput]) -> Result<(), E
 pub(crate) fn release(
     c: &Connection,
     owner: &OwnerId,
-    ids: &[JobId],
+    held: &[(JobId, u64)],
     now: SystemTime,
 ) -> Result<(), Error> {
     let mut statement = c.prepare_cached(
         "UPDATE jobs SET state = 'Pending', owner = NULL, lease_us = NULL, request = NULL, \
-         changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2",
+         changed_us = ?3 WHERE id = ?1 AND state = 'Running' AND owner = ?2 \
+         AND generation = ?4",
     )?;
-    for id in ids {
-        statement.execute(params![id.to_string(), owner.as_str(), micros(now)])?;
+    for (id, generation) in held {
+        let generation = i64::try_from(*generation).unwrap_or(i64::MAX);
+        statement.execute(params![
+            id.to_string(),
+            owner.as_str(),
+            micros(now),
+            generation
+        ])?;
     }
     Ok(())
 }
@@ -353,10 +355,22 @@ pub(crate) fn act(
 pub(crate) fn extend_leases(
     c: &Connection,
     owner: &OwnerId,
+    held: &[(JobId, u64)],
     until: SystemTime,
 ) -> Result<(), Error> {
-    c.prepare_cached("UPDATE jobs SET lease_us = ?2 WHERE owner = ?1 AND state = 'Running'")?
-        .execute(params![owner.as_str(), micros(until)])?;
+    let mut statement = c.prepare_cached(
+        "UPDATE jobs SET lease_us = ?2 WHERE id = ?3 AND owner = ?1 AND state = 'Running' \
+         AND generation = ?4",
+    )?;
+    for (id, generation) in held {
+        let generation = i64::try_from(*generation).unwrap_or(i64::MAX);
+        statement.execute(params![
+            owner.as_str(),
+            micros(until),
+            id.to_string(),
+            generation
+        ])?;
+    }
     Ok(())
 }
 
@@ -467,6 +481,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
             .get::<_, Option<String>>(17)?
             .map(|o| OwnerId::from_stored(&o)),
         lease_until: row.get::<_, Option<i64>>(18)?.map(time_of),
+        generation: unsigned(row, 19)?,
     })
 }
 
