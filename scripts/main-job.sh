@@ -14,7 +14,14 @@
 #  8. `dcmsend` (dcmtk) sends it by DIMSE C-STORE to `dicomweb adapter`, which spools it and
 #     uploads it by STOW-RS into a third Orthanc; every data set found there is compared byte
 #     for byte with the one sent (the meta group is the adapter's own);
-#  9. stops the Orthancs and the adapter and removes their folders.
+#  9. `dicomweb transfer` sends it from the destination to a DICOM device (dcmtk's `storescp`,
+#     named in --config's DicomModalities) by C-STORE, as a persistent job; every data set
+#     received there is compared with the one stored;
+# 10. the jobs on PostgreSQL: a temporary cluster (initdb/pg_ctl, as the postgres user when
+#     root), `dicomweb transfer --async --jobs-db` submits a copy to a fourth Orthanc and
+#     `dicomweb jobs serve` (a worker with Orthanc's jobs REST API) runs it; the copy is
+#     compared too;
+# 11. stops the Orthancs, the adapter and the device and removes their folders.
 #
 # Progress bars show when the output is a terminal. Any failure stops the job with a message
 # and a non-zero status.
@@ -44,6 +51,8 @@ make_study="$target_dir/release/make-study"
 work=$(mktemp -d)
 pids=()
 cleanup() {
+    # PostgreSQL (started by pg_ctl, not a child of this script) when a later step failed.
+    if declare -F stop_postgres >/dev/null; then stop_postgres; fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
@@ -98,6 +107,51 @@ same_files() {
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# Waits until something listens on loopback port $1 (30 s at most).
+wait_for_port() {
+    python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(300):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
+# Compares the data sets (the bytes after the meta group) of the Part 10 files in $1 and $2,
+# matched by SOP Instance UID (the meta group's (0002,0003)); says how many, and "$3".
+same_data_sets() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import os, struct, sys
+def parts(path):
+    b = open(path, "rb").read()
+    assert b[128:132] == b"DICM" and b[132:134] == b"\x02\x00" and b[136:138] == b"UL", path
+    end = 144 + struct.unpack("<I", b[140:144])[0]
+    at, sop = 144, None
+    while at < end:
+        group, element = struct.unpack("<HH", b[at:at + 4])
+        vr = b[at + 4:at + 6]
+        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN"):
+            length, value = struct.unpack("<I", b[at + 8:at + 12])[0], at + 12
+        else:
+            length, value = struct.unpack("<H", b[at + 6:at + 8])[0], at + 8
+        if (group, element) == (2, 3):
+            sop = b[value:value + length].rstrip(b"\0 ").decode()
+        at = value + length
+    return sop, b[end:]
+def by_sop(folder):
+    return dict(parts(os.path.join(folder, n)) for n in sorted(os.listdir(folder)))
+sent, got = by_sop(sys.argv[1]), by_sop(sys.argv[2])
+assert sorted(sent) == sorted(got), "other instances arrived"
+for sop in sent:
+    assert sent[sop] == got[sop], sop
+print(f"  {len(sent)} instances {sys.argv[3]}, each data set byte-identical")
+PY
+}
+
 step "start two Orthancs (source, destination) on free loopback ports"
 start_orthanc source
 start_orthanc destination
@@ -146,16 +200,7 @@ dimse_port=$(free_port)
 "$dicomweb" --url "$url_adapted" adapter --listen "127.0.0.1:$dimse_port" --aet MAINJOB-ADAPTER \
     --state "$work/adapter-state" 2>"$work/adapter.log" &
 pids+=($!)
-python3 - "$dimse_port" <<'PY' || fail "the adapter did not listen: $(cat "$work/adapter.log")"
-import socket, sys, time
-for _ in range(300):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PY
+wait_for_port "$dimse_port" || fail "the adapter did not listen: $(cat "$work/adapter.log")"
 dcmsend -aet MAINJOB -aec MAINJOB-ADAPTER 127.0.0.1 "$dimse_port" "$work"/study/*.dcm ||
     fail "dcmsend through the adapter failed: $(tail -20 "$work/adapter.log")"
 arrived=0
@@ -167,26 +212,76 @@ for _ in $(seq 1 120); do
 done
 [ "$arrived" -eq "$count" ] || fail "$arrived of $count instances arrived through the adapter: $(tail -20 "$work/adapter.log")"
 "$dicomweb" --url "$url_adapted" retrieve instances --study "$study" --out "$work/adapted" >/dev/null
-python3 - "$work/study" "$work/adapted" <<'PY' || fail "a data set differs after the adapter"
-import os, struct, sys
-def data_set(path):
-    b = open(path, "rb").read()
-    assert b[128:132] == b"DICM" and b[132:134] == b"\x02\x00" and b[136:138] == b"UL", path
-    return b[144 + struct.unpack("<I", b[140:144])[0]:]
-sent, got = sys.argv[1], sys.argv[2]
-names = sorted(n for n in os.listdir(sent) if n.endswith(".dcm"))
-assert sorted(os.listdir(got)) == names, "other files arrived"
-for name in names:
-    assert data_set(os.path.join(sent, name)) == data_set(os.path.join(got, name)), name
-print(f"  {len(names)} instances through the adapter, each data set byte-identical")
-PY
+same_data_sets "$work/study" "$work/adapted" "through the adapter" ||
+    fail "a data set differs after the adapter"
 for _ in $(seq 1 50); do
     [ -z "$(ls "$work/adapter-state/spool")" ] && break
     sleep 0.2
 done
 [ -z "$(ls "$work/adapter-state/spool")" ] || fail "the adapter's spool was not emptied"
 
-step "stop the Orthancs and the adapter"
+step "dicomweb transfer destination → a DICOM device (dcmtk's storescp, by C-STORE, as a job)"
+device_port=$(free_port)
+mkdir -p "$work/device"
+storescp -aet MAINJOB-DEVICE -od "$work/device" "$device_port" >"$work/storescp.log" 2>&1 &
+pids+=($!)
+wait_for_port "$device_port" || fail "storescp did not listen: $(cat "$work/storescp.log")"
+printf '{ "DicomModalities": { "device": ["MAINJOB-DEVICE", "127.0.0.1", %s] } }\n' \
+    "$device_port" >"$work/devices.json"
+"$dicomweb" --config "$work/devices.json" transfer --from "$url_destination" --to device \
+    --study "$study" --state "$work/jobs" >"$work/to-device.json"
+state=$(json 'd[0]["State"]' <"$work/to-device.json")
+[ "$state" = "Success" ] || fail "the transfer to the device ended in state $state: $(cat "$work/to-device.json")"
+same_data_sets "$work/study" "$work/device" "at the device" ||
+    fail "a data set differs at the device"
+
+step "jobs on PostgreSQL: transfer --async --jobs-db, run by a 'dicomweb jobs serve' worker"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || fail "PostgreSQL is missing: apt-get install postgresql"
+pg_dir="$work/postgres"
+mkdir -p "$pg_dir"
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+    # PostgreSQL refuses to run as root: its folder belongs to the postgres user.
+    chown postgres "$pg_dir"
+    chmod 711 "$work"
+    as_pg=(runuser -u postgres --)
+fi
+pg_port=$(free_port)
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C \
+    --no-sync >"$work/initdb.log" 2>&1 || fail "initdb failed: $(cat "$work/initdb.log")"
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null ||
+    fail "PostgreSQL did not start: $(cat "$pg_dir/postgres.log")"
+stop_postgres() {
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+}
+jobs_db="postgres://postgres@127.0.0.1:$pg_port/postgres"
+printf '  PostgreSQL on 127.0.0.1:%s\n' "$pg_port"
+start_orthanc worked
+"$dicomweb" transfer --async --jobs-db "$jobs_db" --from "$url_source" --to "$url_worked" \
+    --study "$study" >"$work/submitted.json"
+api_port=$(free_port)
+"$dicomweb" jobs serve --jobs-db "$jobs_db" --listen "127.0.0.1:$api_port" \
+    >"$work/serve.log" 2>&1 &
+serve_pid=$!
+pids+=("$serve_pid")
+state=""
+for _ in $(seq 1 240); do
+    state=$(python3 -c "import json,urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$api_port/jobs?expand', timeout=2))[0]['State'])" 2>/dev/null || true)
+    [ "$state" = "Success" ] && break
+    sleep 0.25
+done
+[ "$state" = "Success" ] || { stop_postgres; fail "the PostgreSQL job is '$state': $(tail -20 "$work/serve.log")"; }
+kill -TERM "$serve_pid"
+wait "$serve_pid" || { stop_postgres; fail "jobs serve did not stop cleanly on SIGTERM: $(tail -20 "$work/serve.log")"; }
+stop_postgres
+"$dicomweb" --url "$url_worked" retrieve instances --study "$study" --out "$work/worked" >/dev/null
+n=$(same_files "$work/study" "$work/worked")
+printf '  job %s run by a jobs serve worker (REST /jobs: Success); %s files, byte-identical\n' \
+    "$(json 'd[0]["ID"]' <"$work/submitted.json")" "$n"
+
+step "stop the Orthancs, the adapter and the device"
 cleanup
 trap - EXIT
-printf '\n==> OK: stored, searched, retrieved, transferred and sent by DIMSE %s instances; all byte-identical\n' "$count"
+printf '\n==> OK: stored, searched, retrieved, transferred (to DICOMweb, to a DICOM device, on PostgreSQL) and sent by DIMSE %s instances; all byte-identical\n' "$count"
