@@ -53,6 +53,7 @@
 //! [`Value::Empty`](crate::Value::Empty). Control characters, which XML 1.0 cannot hold, are
 //! written as character references (`&#x0;`), which this reader accepts.
 
+mod fast;
 mod input;
 mod private;
 mod reader;
@@ -63,6 +64,23 @@ mod writer;
 
 pub use reader::read;
 pub use writer::{write, write_to};
+
+/// Reads a document with the general reader alone, never the fast path that [`read`] tries
+/// first: the reference the fast path is tested and fuzzed against. Not part of the API.
+#[doc(hidden)]
+pub fn read_reference(
+    bytes: &[u8],
+    options: &crate::ReadOptions,
+) -> Result<crate::DataSet, crate::Error> {
+    reader::read_reference(bytes, options)
+}
+
+/// Reads a document with the fast path alone: `None` where [`read`] would hand it to the
+/// general reader. For tests; not part of the API.
+#[doc(hidden)]
+pub fn read_fast_path(bytes: &[u8], options: &crate::ReadOptions) -> Option<crate::DataSet> {
+    reader::read_fast_path(bytes, options)
+}
 
 /// The XML namespace of the Native DICOM Model.
 pub const NAMESPACE: &str = "http://dicom.nema.org/PS3.19/models/NativeDICOM";
