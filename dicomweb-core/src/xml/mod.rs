@@ -34,6 +34,12 @@
 //! free block and adds the creator element, so the data set stays complete and converts to
 //! DICOM JSON without loss.
 //!
+//! Documents shaped the way servers and this crate write them (`DicomAttribute`s in tag order
+//! with the usual ` tag="…" vr="…"` start tags, `Value number="n"` and the other children
+//! written plainly) are read by a byte-level fast path that takes each value's text straight
+//! from the document. Anything else goes to the general reader built on quick-xml's events,
+//! which gives the same result for every document the fast path reads, and every error.
+//!
 //! A document type declaration (DTD) is refused, never processed: no entity is ever expanded,
 //! only the five predefined entities and character references are understood. Nesting depth
 //! and the element count are bounded by [`ReadOptions::limits`](crate::ReadOptions).
