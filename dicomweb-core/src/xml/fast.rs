@@ -5,10 +5,10 @@
 //! read), and `DicomAttribute`s in ascending tag order whose start tags are the usual
 //! ` tag="gggggggg" vr="VR"` with an optional ` keyword="…"`, holding `<Value number="n">`,
 //! `<PersonName number="n">` with its groups and components, `<Item number="n">`,
-//! `<InlineBinary>` or `<BulkData uri="…"/>`, separated by whitespace. The document is checked
-//! to be UTF-8 once, and each value's text is taken from it as it stands (references resolved):
-//! no event objects, no per-name UTF-8 checks, no allocation but the data sets and what the
-//! values keep.
+//! `<InlineBinary>` or `<BulkData uri="…"/>` (Orthanc's `URI` too), separated by whitespace.
+//! The document is checked to be UTF-8 once, and each value's text is taken from it as it
+//! stands (references resolved): no event objects, no per-name UTF-8 checks, no allocation but
+//! the data sets and what the values keep.
 //!
 //! Anything else (a comment, CDATA, a carriage return in text, a namespace
 //! prefix, other attributes or spellings, a private creator, tags out of order, a limit
@@ -139,8 +139,9 @@ impl<'a> Scanner<'a, '_> {
         &self.bytes[start..self.pos]
     }
 
-    /// The rest of a start tag after its name: the attribute text, and whether the element is
-    /// empty (`/>`).
+    /// The rest of a start tag after its name: the attribute text without the whitespace that
+    /// may end it (Orthanc writes `<DicomAttribute … />`), and whether the element is empty
+    /// (`/>`).
     fn start_tag_rest(&mut self) -> Option<(&'a str, bool)> {
         let rest = self.bytes.get(self.pos..)?;
         let end = memchr::memchr2(b'>', b'<', rest)?;
@@ -149,10 +150,11 @@ impl<'a> Scanner<'a, '_> {
         }
         let inner = self.text.get(self.pos..self.pos + end)?;
         self.pos += end + 1;
-        Some(match inner.strip_suffix('/') {
+        let (attrs, empty) = match inner.strip_suffix('/') {
             Some(attrs) => (attrs, true),
             None => (inner, false),
-        })
+        };
+        Some((attrs.trim_end_matches([' ', '\t', '\n', '\r']), empty))
     }
 
     /// The text content of the element `name` just opened, through its end tag; references
@@ -267,7 +269,11 @@ impl<'a> Scanner<'a, '_> {
                     open.add_inline_binary(&text).ok()?;
                 }
                 b"BulkData" if empty => {
-                    let uri = attrs.strip_prefix(" uri=\"")?.strip_suffix('"')?;
+                    // ` uri="…"`, or Orthanc's ` URI="…"`.
+                    let value = attrs
+                        .strip_prefix(" uri=\"")
+                        .or_else(|| attrs.strip_prefix(" URI=\""));
+                    let uri = value?.strip_suffix('"')?;
                     if uri.bytes().any(|b| b == b'"' || b == b'<') {
                         return None;
                     }
