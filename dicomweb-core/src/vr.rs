@@ -24,18 +24,27 @@ macro_rules! vrs {
                 }
             }
 
-            /// The VR of a two-letter code, matched as one number (the JSON reader's hot path).
+            /// The VR of a two-letter code: one look-up in a table of every pair of capital
+            /// letters (a `match` on the code compiles to a tree of branches that the readers'
+            /// varying VRs keep mispredicting).
+            #[inline]
             pub(crate) fn from_code(code: [u8; 2]) -> Option<Vr> {
-                $(
-                    const $name: u16 = {
-                        let code = stringify!($name).as_bytes();
-                        u16::from_be_bytes([code[0], code[1]])
-                    };
-                )*
-                match u16::from_be_bytes(code) {
-                    $($name => Some(Vr::$name),)*
-                    _ => None,
+                const CODES: [Option<Vr>; 26 * 26] = {
+                    let mut table = [None; 26 * 26];
+                    let mut i = 0;
+                    while i < Vr::ALL.len() {
+                        let code = Vr::ALL[i].as_str().as_bytes();
+                        table[(code[0] - b'A') as usize * 26 + (code[1] - b'A') as usize] =
+                            Some(Vr::ALL[i]);
+                        i += 1;
+                    }
+                    table
+                };
+                let [first, second] = code;
+                if !first.is_ascii_uppercase() || !second.is_ascii_uppercase() {
+                    return None;
                 }
+                CODES[usize::from(first - b'A') * 26 + usize::from(second - b'A')]
             }
         }
 
@@ -112,18 +121,35 @@ pub enum ValueKind {
 
 impl Vr {
     /// The shape of this VR's values.
+    // A table indexed by the VR rather than a `match`, which compiles to a jump table: the
+    // readers ask this once per element, and the VRs of a data set vary from one to the next.
+    #[inline]
     pub const fn kind(self) -> ValueKind {
-        use Vr::*;
-        match self {
-            AE | AS | CS | DA | DT | LO | LT | SH | ST | TM | UC | UI | UR | UT => ValueKind::Text,
-            IS | DS => ValueKind::DecimalText,
-            SL | SS | UL | US | SV | UV => ValueKind::Integer,
-            FL | FD => ValueKind::Float,
-            AT => ValueKind::Tag,
-            PN => ValueKind::PersonName,
-            SQ => ValueKind::Sequence,
-            OB | OD | OF | OL | OV | OW | UN => ValueKind::Binary,
-        }
+        const KINDS: [ValueKind; Vr::ALL.len()] = {
+            let mut table = [ValueKind::Binary; Vr::ALL.len()];
+            let mut i = 0;
+            while i < Vr::ALL.len() {
+                table[i] = kind_of(Vr::ALL[i]);
+                i += 1;
+            }
+            table
+        };
+        KINDS[self as usize]
+    }
+}
+
+/// The shape of a VR's values, by name.
+const fn kind_of(vr: Vr) -> ValueKind {
+    use Vr::*;
+    match vr {
+        AE | AS | CS | DA | DT | LO | LT | SH | ST | TM | UC | UI | UR | UT => ValueKind::Text,
+        IS | DS => ValueKind::DecimalText,
+        SL | SS | UL | US | SV | UV => ValueKind::Integer,
+        FL | FD => ValueKind::Float,
+        AT => ValueKind::Tag,
+        PN => ValueKind::PersonName,
+        SQ => ValueKind::Sequence,
+        OB | OD | OF | OL | OV | OW | UN => ValueKind::Binary,
     }
 }
 
@@ -140,13 +166,19 @@ mod tests {
     #[test]
     fn every_vr_round_trips_through_its_code() {
         assert_eq!(Vr::ALL.len(), 34);
-        for &vr in Vr::ALL {
+        for (i, &vr) in Vr::ALL.iter().enumerate() {
+            assert_eq!(
+                vr as usize, i,
+                "the kind table is indexed by declaration order"
+            );
+            assert_eq!(vr.kind(), kind_of(vr));
             let code = vr.as_str().as_bytes();
             assert_eq!(Vr::from_code([code[0], code[1]]), Some(vr));
             assert_eq!(vr.as_str().parse::<Vr>().unwrap(), vr);
         }
         assert_eq!(Vr::from_code(*b"XX"), None);
         assert_eq!(Vr::from_code(*b"pn"), None);
+        assert_eq!(Vr::from_code(*b"\"A"), None);
         for code in ["OV", "SV", "UV"] {
             assert!(code.parse::<Vr>().is_ok(), "{code}");
         }

@@ -34,6 +34,12 @@
 //! free block and adds the creator element, so the data set stays complete and converts to
 //! DICOM JSON without loss.
 //!
+//! Documents shaped the way servers and this crate write them (`DicomAttribute`s in tag order
+//! with the usual ` tag="…" vr="…"` start tags, `Value number="n"` and the other children
+//! written plainly) are read by a byte-level fast path that takes each value's text straight
+//! from the document. Anything else goes to the general reader built on quick-xml's events,
+//! which gives the same result for every document the fast path reads, and every error.
+//!
 //! A document type declaration (DTD) is refused, never processed: no entity is ever expanded,
 //! only the five predefined entities and character references are understood. Nesting depth
 //! and the element count are bounded by [`ReadOptions::limits`](crate::ReadOptions).
@@ -53,6 +59,7 @@
 //! [`Value::Empty`](crate::Value::Empty). Control characters, which XML 1.0 cannot hold, are
 //! written as character references (`&#x0;`), which this reader accepts.
 
+mod fast;
 mod input;
 mod private;
 mod reader;
@@ -63,6 +70,23 @@ mod writer;
 
 pub use reader::read;
 pub use writer::{write, write_to};
+
+/// Reads a document with the general reader alone, never the fast path that [`read`] tries
+/// first: the reference the fast path is tested and fuzzed against. Not part of the API.
+#[doc(hidden)]
+pub fn read_reference(
+    bytes: &[u8],
+    options: &crate::ReadOptions,
+) -> Result<crate::DataSet, crate::Error> {
+    reader::read_reference(bytes, options)
+}
+
+/// Reads a document with the fast path alone: `None` where [`read`] would hand it to the
+/// general reader. For tests; not part of the API.
+#[doc(hidden)]
+pub fn read_fast_path(bytes: &[u8], options: &crate::ReadOptions) -> Option<crate::DataSet> {
+    reader::read_fast_path(bytes, options)
+}
 
 /// The XML namespace of the Native DICOM Model.
 pub const NAMESPACE: &str = "http://dicom.nema.org/PS3.19/models/NativeDICOM";

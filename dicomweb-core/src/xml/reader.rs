@@ -6,13 +6,13 @@ use std::borrow::Cow;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use super::input;
 use super::private::{self, Pending};
 use super::scan::{
     Creators, attributes, is_xml_space, line_ends, local, shorten, small_decimal, usual_header,
 };
 use super::text::resolve_reference;
 use super::values::OpenAttribute;
+use super::{fast, input};
 use crate::{
     DataSet, Element, Error, PathStep, PersonName, ReadOptions, Tag, TagPath, Text, Vr, dictionary,
 };
@@ -32,8 +32,24 @@ use crate::{
 /// [`ReadOptions::strict`] refuses all of these.
 pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<DataSet, Error> {
     let utf8 = input::to_utf8(bytes)?;
-    let mut parser = Parser::new(&utf8, options);
-    parser.document()
+    if let Some(ds) = fast::data_set(&utf8, options) {
+        return Ok(ds);
+    }
+    Parser::new(&utf8, options).document()
+}
+
+/// Reads a document with the general reader alone, never the fast path that [`read`] tries
+/// first: the reference the fast path is tested and fuzzed against.
+pub(super) fn read_reference(bytes: &[u8], options: &ReadOptions) -> Result<DataSet, Error> {
+    let utf8 = input::to_utf8(bytes)?;
+    Parser::new(&utf8, options).document()
+}
+
+/// Reads a document with the fast path alone: `None` where [`read`] hands it to the general
+/// reader (and also where its encoding is refused).
+pub(super) fn read_fast_path(bytes: &[u8], options: &ReadOptions) -> Option<DataSet> {
+    let utf8 = input::to_utf8(bytes).ok()?;
+    fast::data_set(&utf8, options)
 }
 
 struct Parser<'a, 'o> {
@@ -180,7 +196,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                 path: self.path(),
             });
         }
-        if let Some((tag, vr, creator)) = usual_header(e) {
+        if let Some((tag, vr, creator)) = usual_header(e.attributes_raw()) {
             let level = self.top()?;
             let creator = creator.map(|name| level.creators.intern(name));
             level.open = Some(OpenAttribute::new(tag, vr, creator));
@@ -393,8 +409,9 @@ impl<'a, 'o> Parser<'a, 'o> {
                 let message = format!("DicomAttribute {:?} appears twice", w[0]);
                 return Err(fail(self, message));
             }
+            return Ok(elements.into_iter().collect());
         }
-        Ok(elements.into_iter().collect())
+        Ok(DataSet::from_sorted(elements))
     }
 
     /// A `PersonName` element's groups; `None` when all are empty.

@@ -56,12 +56,12 @@ pub(super) fn local<'e>(e: &'e BytesStart<'_>) -> &'e str {
     }
 }
 
-/// The tag and VR of a `DicomAttribute` whose attributes begin ` tag="gggggggg" vr="VR"`, the
+/// The tag and VR of a `DicomAttribute` whose attribute text (`attrs`, everything after the
+/// element name) begins ` tag="gggggggg" vr="VR"`, the
 /// way dcmtk, Orthanc and this crate write them, read without the general attribute scan; with
 /// the creator when the only other attribute is ` privateCreator="…"` (without references).
 /// `None` sends the element through the general path.
-pub(super) fn usual_header<'e>(e: &'e BytesStart<'_>) -> Option<(Tag, Vr, Option<&'e str>)> {
-    let attrs = e.attributes_raw();
+pub(super) fn usual_header(attrs: &str) -> Option<(Tag, Vr, Option<&str>)> {
     let raw = attrs.as_bytes();
     if raw.len() < 23
         || !raw.starts_with(b" tag=\"")
@@ -97,28 +97,8 @@ pub(super) fn usual_header<'e>(e: &'e BytesStart<'_>) -> Option<(Tag, Vr, Option
         };
         tag = (tag << 4) | u32::from(digit);
     }
-    let vr = vr_code(raw[20], raw[21])?;
+    let vr = Vr::from_code([raw[20], raw[21]])?;
     Some((Tag(tag), vr, creator))
-}
-
-/// Every VR by its two letters: `(first - 'A') * 26 + (second - 'A')`.
-const VR_CODES: [Option<Vr>; 26 * 26] = {
-    let mut table = [None; 26 * 26];
-    let mut i = 0;
-    while i < Vr::ALL.len() {
-        let code = Vr::ALL[i].as_str().as_bytes();
-        table[(code[0] - b'A') as usize * 26 + (code[1] - b'A') as usize] = Some(Vr::ALL[i]);
-        i += 1;
-    }
-    table
-};
-
-/// The VR spelled by two bytes, if they spell one.
-fn vr_code(first: u8, second: u8) -> Option<Vr> {
-    if !first.is_ascii_uppercase() || !second.is_ascii_uppercase() {
-        return None;
-    }
-    VR_CODES[usize::from(first - b'A') * 26 + usize::from(second - b'A')]
 }
 
 /// Up to 19 ASCII digits as a number.
@@ -213,17 +193,6 @@ mod tests {
         attributes(&e)
             .map(|a| a.map(|(k, v)| (k.to_owned(), v.into_owned())))
             .collect()
-    }
-
-    #[test]
-    fn vr_codes_match_the_vr_names() {
-        for &vr in Vr::ALL {
-            let code = vr.as_str().as_bytes();
-            assert_eq!(vr_code(code[0], code[1]), Some(vr));
-        }
-        assert_eq!(vr_code(b'X', b'X'), None);
-        assert_eq!(vr_code(b'p', b'n'), None);
-        assert_eq!(vr_code(b'"', b'A'), None);
     }
 
     #[test]

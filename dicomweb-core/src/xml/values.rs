@@ -7,7 +7,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 
-use crate::{DataSet, Element, Number, PersonName, Tag, Text, Value, ValueKind, Vr};
+use crate::{DataSet, Element, Number, PersonName, Tag, Text, Value, ValueKind, Values, Vr};
 
 /// Base64 as InlineBinary carries it, padded or not.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -28,11 +28,13 @@ pub(super) struct OpenAttribute {
     values: Option<Gathered>,
 }
 
-/// The values gathered so far; the first child element decides the shape.
+/// The values gathered so far; the first child element decides the shape. Strings, numbers
+/// and tags are gathered in the model's own [`Values`], so one value (the usual case) costs no
+/// allocation and the finished element takes them as they are.
 enum Gathered {
-    Strings(Vec<Option<String>>),
-    Numbers(Vec<Option<Number>>),
-    Tags(Vec<Option<Tag>>),
+    Strings(Values<Text>),
+    Numbers(Values<Number>),
+    Tags(Values<Tag>),
     Names(Vec<Option<PersonName>>),
     Items(Vec<(usize, DataSet)>),
     Binary(Value),
@@ -84,11 +86,11 @@ impl OpenAttribute {
             return Ok(());
         }
         let values = match (&mut self.values, kind) {
-            (slot @ None, ValueKind::Text) => slot.insert(Gathered::Strings(Vec::with_capacity(1))),
+            (slot @ None, ValueKind::Text) => slot.insert(Gathered::Strings(Values::new())),
             (slot @ None, ValueKind::DecimalText | ValueKind::Integer | ValueKind::Float) => {
-                slot.insert(Gathered::Numbers(Vec::with_capacity(1)))
+                slot.insert(Gathered::Numbers(Values::new()))
             }
-            (slot @ None, ValueKind::Tag) => slot.insert(Gathered::Tags(Vec::with_capacity(1))),
+            (slot @ None, ValueKind::Tag) => slot.insert(Gathered::Tags(Values::new())),
             (slot @ None, ValueKind::PersonName) if !strict => {
                 slot.insert(Gathered::Names(Vec::with_capacity(1)))
             }
@@ -101,7 +103,7 @@ impl OpenAttribute {
             (Some(values), _) => values,
         };
         match values {
-            Gathered::Strings(v) => put(v, number, text.map(Cow::into_owned)),
+            Gathered::Strings(v) => put(v, number, text.map(text_of)),
             Gathered::Numbers(v) => {
                 let value = text.map(|t| number_value(vr, &t, strict)).transpose()?;
                 put(v, number, value.flatten())
@@ -112,7 +114,7 @@ impl OpenAttribute {
             }
             Gathered::Names(v) => {
                 let name = text.map(|t| PersonName::from_dicom_string(&t));
-                put(v, number, name.filter(|n| !n.is_empty()))
+                put_name(v, number, name.filter(|n| !n.is_empty()))
             }
             _ => Err(mixed("<Value>")),
         }
@@ -135,7 +137,7 @@ impl OpenAttribute {
             .values
             .get_or_insert_with(|| Gathered::Names(Vec::with_capacity(1)))
         {
-            Gathered::Names(v) => put(v, number, name),
+            Gathered::Names(v) => put_name(v, number, name),
             _ => Err(mixed("<PersonName>")),
         }
     }
@@ -190,11 +192,9 @@ impl OpenAttribute {
     pub(super) fn finish(self) -> Element {
         let value = match self.values {
             None => Value::Empty,
-            Some(Gathered::Strings(v)) => {
-                Value::Strings(v.into_iter().map(|s| s.map(Text::from)).collect())
-            }
-            Some(Gathered::Numbers(v)) => Value::Numbers(v.into()),
-            Some(Gathered::Tags(v)) => Value::Tags(v.into()),
+            Some(Gathered::Strings(v)) => Value::Strings(v),
+            Some(Gathered::Numbers(v)) => Value::Numbers(v),
+            Some(Gathered::Tags(v)) => Value::Tags(v),
             Some(Gathered::Names(v)) => Value::PersonNames(v),
             Some(Gathered::Items(mut items)) => {
                 if items.windows(2).any(|w| w[0].0 > w[1].0) {
@@ -208,8 +208,37 @@ impl OpenAttribute {
     }
 }
 
+/// A value's text as `Text`: copied when borrowed from the document, taken when it was
+/// assembled.
+fn text_of(text: Cow<'_, str>) -> Text {
+    match text {
+        Cow::Borrowed(text) => Text::from(text),
+        Cow::Owned(text) => Text::from(text),
+    }
+}
+
 /// Puts a value at its 1-based position, filling a gap before it with empty values.
-fn put<T>(values: &mut Vec<Option<T>>, number: usize, value: Option<T>) -> Result<(), String> {
+fn put<T>(values: &mut Values<T>, number: usize, value: Option<T>) -> Result<(), String> {
+    let index = number.saturating_sub(1);
+    if index >= values.len() {
+        while values.len() < index {
+            values.push(None);
+        }
+        values.push(value);
+    } else if values[index].is_none() {
+        values[index] = value;
+    } else {
+        return Err(two_values(number));
+    }
+    Ok(())
+}
+
+/// [`put`] for person names, which the model keeps in a `Vec`.
+fn put_name(
+    values: &mut Vec<Option<PersonName>>,
+    number: usize,
+    value: Option<PersonName>,
+) -> Result<(), String> {
     let index = number.saturating_sub(1);
     if index >= values.len() {
         values.resize_with(index, || None);
@@ -217,9 +246,13 @@ fn put<T>(values: &mut Vec<Option<T>>, number: usize, value: Option<T>) -> Resul
     } else if values[index].is_none() {
         values[index] = value;
     } else {
-        return Err(format!("two values with number=\"{number}\""));
+        return Err(two_values(number));
     }
     Ok(())
+}
+
+fn two_values(number: usize) -> String {
+    format!("two values with number=\"{number}\"")
 }
 
 fn mixed(what: &str) -> String {
