@@ -130,6 +130,7 @@ impl Command {
                 format!("{} bytes", bytes.len()),
             ));
         }
+        check_lengths(bytes)?;
         let object =
             InMemDicomObject::read_dataset_with_ts(bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
                 .map_err(|e| {
@@ -150,6 +151,35 @@ impl Command {
             has_data_set: data_set_type != NO_DATA_SET,
         })
     }
+}
+
+/// Checks, before the decoder sees them, that every element of an Implicit VR Little Endian
+/// command set declares a length within the bytes there are: a decoder trusting a declared
+/// length of nearly 4 GiB would allocate it (command sets hold no sequences, so no element may
+/// have an undefined length either).
+fn check_lengths(bytes: &[u8]) -> Result<(), Error> {
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let Some(header) = bytes.get(at..at + 8) else {
+            return Err(Error::command(
+                "whole elements (8 header bytes each)",
+                format!("{} trailing bytes at offset {at}", bytes.len() - at),
+            ));
+        };
+        let length = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let end = at + 8 + length;
+        if end > bytes.len() {
+            return Err(Error::command(
+                format!(
+                    "an element within the {} bytes of the command set",
+                    bytes.len()
+                ),
+                format!("one of {length} bytes at offset {at}"),
+            ));
+        }
+        at = end;
+    }
+    Ok(())
 }
 
 /// Number of Remaining, Completed, Failed and Warning Sub-operations (0000,1020–1023) of a
@@ -462,6 +492,18 @@ mod tests {
         assert_eq!(read.status, Some(0xA700));
         assert!(!read.has_data_set);
         assert_eq!(response.error_comment.as_deref(), Some("disk full"));
+    }
+
+    #[test]
+    fn huge_declared_lengths_are_errors_not_allocations() {
+        // (0000,0002) claiming almost 4 GiB, then (0000,0100) claiming 2 GiB, in 16 bytes.
+        for bytes in [
+            &b"\x00\x00\x02\x00\xf0\xff\xff\xff1.2"[..],
+            b"\x00\x00\x00\x01\x00\x00\x00\x80\x01\x00",
+            b"\x00\x00\x00\x08\xff\xff\xff\xff\xfe\xff\x00\xe0",
+        ] {
+            assert!(Command::read(bytes).is_err());
+        }
     }
 
     #[test]
