@@ -154,9 +154,10 @@ impl Command {
 }
 
 /// Checks, before the decoder sees them, that every element of an Implicit VR Little Endian
-/// command set declares a length within the bytes there are: a decoder trusting a declared
-/// length of nearly 4 GiB would allocate it (command sets hold no sequences, so no element may
-/// have an undefined length either).
+/// command set is of group 0000 and declares a length within the bytes there are: a decoder
+/// trusting a declared length of nearly 4 GiB would allocate it, and an element of another
+/// group could be a sequence whose items declare such lengths (group 0000 holds no sequence,
+/// so no element may have an undefined length either).
 fn check_lengths(bytes: &[u8]) -> Result<(), Error> {
     let mut at = 0usize;
     while at < bytes.len() {
@@ -166,6 +167,13 @@ fn check_lengths(bytes: &[u8]) -> Result<(), Error> {
                 format!("{} trailing bytes at offset {at}", bytes.len() - at),
             ));
         };
+        let group = u16::from_le_bytes([header[0], header[1]]);
+        if group != 0x0000 {
+            return Err(Error::command(
+                "only group 0000 elements in a command set",
+                format!("group {group:04X} at offset {at}"),
+            ));
+        }
         let length = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
         let end = at + 8 + length;
         if end > bytes.len() {
@@ -501,6 +509,9 @@ mod tests {
             &b"\x00\x00\x02\x00\xf0\xff\xff\xff1.2"[..],
             b"\x00\x00\x00\x01\x00\x00\x00\x80\x01\x00",
             b"\x00\x00\x00\x08\xff\xff\xff\xff\xfe\xff\x00\xe0",
+            // Found by the dimse_command fuzz target: a (0052,0011) whose value the decoder
+            // read as a sequence holding an OB of nearly 4 GiB.
+            b"\x52\x00\x11\x00\x17\x00\x00\x00\x00\xfc\xff\x00\xff\xff\xff\xff\xff\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x00\xff\x00\x00\x01\x00\x00\x00\x00",
         ] {
             assert!(Command::read(bytes).is_err());
         }
