@@ -339,7 +339,7 @@ async fn reject_congested(mut socket: TcpStream, max_pdu_length: u32) {
             &mut socket,
             &mut buffer,
             max_pdu_length,
-            false,
+            true,
         ),
     )
     .await;

@@ -8,6 +8,7 @@ use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
+use dicomweb_core::Vr;
 
 use crate::Error;
 
@@ -130,6 +131,7 @@ impl Command {
                 format!("{} bytes", bytes.len()),
             ));
         }
+        check_lengths(bytes)?;
         let object =
             InMemDicomObject::read_dataset_with_ts(bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
                 .map_err(|e| {
@@ -150,6 +152,59 @@ impl Command {
             has_data_set: data_set_type != NO_DATA_SET,
         })
     }
+}
+
+/// Checks, before the decoder sees them, that every element of an Implicit VR Little Endian
+/// command set is of group 0000 and declares an even length, a whole number of its VR's
+/// values, within the bytes there are: a decoder
+/// trusting a declared length of nearly 4 GiB would allocate it, and an element of another
+/// group could be a sequence whose items declare such lengths (group 0000 holds no sequence,
+/// so no element may have an undefined length either).
+fn check_lengths(bytes: &[u8]) -> Result<(), Error> {
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let Some(header) = bytes.get(at..at + 8) else {
+            return Err(Error::command(
+                "whole elements (8 header bytes each)",
+                format!("{} trailing bytes at offset {at}", bytes.len() - at),
+            ));
+        };
+        let group = u16::from_le_bytes([header[0], header[1]]);
+        if group != 0x0000 {
+            return Err(Error::command(
+                "only group 0000 elements in a command set",
+                format!("group {group:04X} at offset {at}"),
+            ));
+        }
+        let element = u16::from_le_bytes([header[2], header[3]]);
+        let length = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        // The decoder reads binary values whole: a length that is not a multiple of the
+        // value's size would leave it out of step with these headers.
+        let unit = match dicomweb_core::dictionary::vr(dicomweb_core::Tag(u32::from(element))) {
+            Some(Vr::US | Vr::SS) => 2,
+            Some(Vr::UL | Vr::SL | Vr::AT | Vr::FL) => 4,
+            Some(Vr::FD) => 8,
+            _ => 2,
+        };
+        if !length.is_multiple_of(unit) {
+            return Err(Error::command(
+                format!("a length that is a multiple of {unit} for (0000,{element:04X})"),
+                format!("{length} bytes at offset {at}"),
+            ));
+        }
+        let end = at + 8 + length;
+        if end > bytes.len() {
+            return Err(Error::command(
+                format!(
+                    "an element within the {} bytes of the command set",
+                    bytes.len()
+                ),
+                format!("one of {length} bytes at offset {at}"),
+            ));
+        }
+        at = end;
+    }
+    Ok(())
 }
 
 /// Number of Remaining, Completed, Failed and Warning Sub-operations (0000,1020–1023) of a
@@ -462,6 +517,24 @@ mod tests {
         assert_eq!(read.status, Some(0xA700));
         assert!(!read.has_data_set);
         assert_eq!(response.error_comment.as_deref(), Some("disk full"));
+    }
+
+    #[test]
+    fn huge_declared_lengths_are_errors_not_allocations() {
+        // (0000,0002) claiming almost 4 GiB, then (0000,0100) claiming 2 GiB, in 16 bytes.
+        for bytes in [
+            &b"\x00\x00\x02\x00\xf0\xff\xff\xff1.2"[..],
+            b"\x00\x00\x00\x01\x00\x00\x00\x80\x01\x00",
+            b"\x00\x00\x00\x08\xff\xff\xff\xff\xfe\xff\x00\xe0",
+            // Found by the dimse_command fuzz target: a US of 3 bytes, which the decoder read
+            // as one value, then out of step.
+            b"\x00\x00\x00\x01\x03\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\xb6\x59\x01\x00",
+            // Found by the dimse_command fuzz target: a (0052,0011) whose value the decoder
+            // read as a sequence holding an OB of nearly 4 GiB.
+            b"\x52\x00\x11\x00\x17\x00\x00\x00\x00\xfc\xff\x00\xff\xff\xff\xff\xff\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x00\xff\x00\x00\x01\x00\x00\x00\x00",
+        ] {
+            assert!(Command::read(bytes).is_err());
+        }
     }
 
     #[test]

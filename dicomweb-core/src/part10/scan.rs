@@ -202,6 +202,21 @@ impl Scanner<'_> {
         let end = self.bytes.len();
         let mut announced_end = None;
         loop {
+            // dicom-rs ends the meta group where (0002,0000) says, whatever follows: a group
+            // 0002 element after that end is the data set's, in the data set's encoding.
+            if let Some(announced) = announced_end
+                && self.pos >= announced
+            {
+                return if self.pos == announced {
+                    Ok(())
+                } else {
+                    Err(self.error(format!(
+                        "a file meta element crosses the end (0002,0000) announces, {} bytes \
+                         before it",
+                        self.pos - announced
+                    )))
+                };
+            }
             let rest = &self.bytes[self.pos..];
             if rest.len() < 2 || u16::from_le_bytes([rest[0], rest[1]]) != 0x0002 {
                 return match announced_end {

@@ -333,3 +333,24 @@ fn huge_lengths_and_deep_nesting_are_refused_before_allocating() {
     let err = read_with_limits(&write(&DataSet::new(), &every_vr()).unwrap(), &few).unwrap_err();
     assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
 }
+
+/// A group 0002 element after the end (0002,0000) announces belongs to the data set, as dicom-rs
+/// reads it: its declared length is checked in the data set's encoding (the scan once took it
+/// for a meta element, and dicom-rs then allocated the 4 GiB an implicit VR length declared).
+#[test]
+fn a_group_0002_element_after_the_meta_group_is_checked_as_the_data_sets() {
+    let mut meta = DataSet::new();
+    meta.insert(
+        Tag(0x0002_0010),
+        Element::string(Vr::UI, "1.2.840.10008.1.2"),
+    );
+    let mut file = write(&meta, &DataSet::new()).unwrap();
+    file.extend_from_slice(b"\x02\x00\x00\x00\xfa\xd6\xff\xff\x00\x00\x00\x00");
+    let started = std::time::Instant::now();
+    assert!(read(&file).is_err());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

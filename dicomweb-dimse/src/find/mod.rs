@@ -227,6 +227,14 @@ mod tests {
             assert_eq!(read.string(Tag(0x0020_000D)), Some("1.2.3"), "{ts}");
             assert!(read.contains(Tag(0x0010_0010)), "{ts}");
         }
+        let hostile = b"\x08\x00\x52\x00\xf0\xff\xff\xffSTUDY";
+        let started = std::time::Instant::now();
+        assert!(read_identifier(hostile, "1.2", "1.2.840.10008.1.2").is_err());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(read_identifier(b"\x08\x00\x52\x00garbage", "1.2", "1.2.840.10008.1.2").is_err());
     }
 }
