@@ -313,13 +313,21 @@ impl Adapter {
             .unwrap()
     }
 
-    /// SIGTERM, and waits for the exit (the queue is empty by then).
+    /// SIGTERM, and waits up to 30 s for the exit (the queue is empty by then); the drop
+    /// kills it if it is still there.
     fn stop(&mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("the adapter did not exit within 30 s of SIGTERM");
     }
 }
 
