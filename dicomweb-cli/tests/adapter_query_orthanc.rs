@@ -9,7 +9,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 
 use support::dimse::*;
 use test_support::orthanc::Orthanc;
@@ -173,15 +172,7 @@ fn move_to_a_known_modality_and_get_back_over_the_association() {
     }
     // dcmtk's storescp is the move destination, named in a modalities file.
     let received = tempfile::tempdir().unwrap();
-    let scp_port = free_port();
-    let mut scp = dcmtk("storescp")
-        .args(["+xa", "-aet", "DEST", "-od"])
-        .arg(received.path())
-        .arg(scp_port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut scp, scp_port) = storescp(received.path());
     let config = tempfile::tempdir().unwrap();
     let modalities = config.path().join("orthanc.json");
     std::fs::write(

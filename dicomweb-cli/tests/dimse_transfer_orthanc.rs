@@ -8,35 +8,11 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Stdio};
 
-use support::dimse::{data_sets_in, dcmtk, free_port, identity};
+use support::dimse::{data_sets_in, identity, storescp};
 use support::{dicomweb, one_line_error, success_json};
 use test_support::orthanc::Orthanc;
 use test_support::study::StudySpec;
-
-/// dcmtk's storescp as `DEST` on a free port, writing into `dir`.
-fn storescp(dir: &std::path::Path) -> (Child, u16) {
-    let port = free_port();
-    let child = dcmtk("storescp")
-        .args(["+xa", "-aet", "DEST", "-od"])
-        .arg(dir)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until it listens.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "storescp did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    (child, port)
-}
 
 #[test]
 fn a_study_and_a_series_go_to_a_dicom_device_by_c_store() {

@@ -384,3 +384,26 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
+
+/// dcmtk's `storescp` as AE title `DEST` on a free port, writing what it receives into `dir`
+/// (bit-preserving); returns once it listens.
+pub fn storescp(dir: &Path) -> (Child, u16) {
+    let port = free_port();
+    let child = dcmtk("storescp")
+        .args(["+xa", "-aet", "DEST", "-od"])
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "storescp did not start listening"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, port)
+}
