@@ -418,8 +418,9 @@ pub(crate) async fn send_pdvs<A>(
 where
     A: AsyncAssociation<TcpStream> + Send,
 {
-    // A PDV item adds 6 bytes (length, context, control header) to its data.
-    let room = (association.peer_max_pdu_length().clamp(4096, 1 << 20) - 6) as usize;
+    // A PDV item adds 6 bytes (length, context, control header) to its data; fragments stay
+    // even.
+    let room = crate::scu::fragment_room(association.peer_max_pdu_length());
     let pieces: Vec<&[u8]> = if bytes.is_empty() {
         vec![bytes]
     } else {

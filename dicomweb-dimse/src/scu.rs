@@ -268,8 +268,11 @@ where
         true,
     )
     .await?;
-    // Each chunk is sent once the next one shows it is not the last.
-    let mut held: Bytes = prefix.freeze().slice(meta.data_set_offset..);
+    // The data set goes out in fragments of even length (dcmtk aborts on an odd one, as
+    // data elements are even), each up to the peer's PDU size: bytes gather until a whole
+    // fragment is there, and the last fragment goes once the part has ended.
+    let room = fragment_room(association.peer_max_pdu_length());
+    let mut pending = BytesMut::from(&prefix[meta.data_set_offset..]);
     loop {
         let next = parts
             .next_chunk()
@@ -277,13 +280,14 @@ where
             .map_err(|e| format!("mid-instance: {e}"))?;
         match next {
             Some(chunk) => {
-                if !held.is_empty() {
-                    send_pdvs(association, context, PDataValueType::Data, &held, false).await?;
+                pending.extend_from_slice(&chunk);
+                while pending.len() > room {
+                    let fragment = pending.split_to(room);
+                    send_pdvs(association, context, PDataValueType::Data, &fragment, false).await?;
                 }
-                held = chunk;
             }
             None => {
-                send_pdvs(association, context, PDataValueType::Data, &held, true).await?;
+                send_pdvs(association, context, PDataValueType::Data, &pending, true).await?;
                 break;
             }
         }
@@ -302,6 +306,12 @@ where
         "C-STORE sub-operation"
     );
     Ok(Sent { outcome, canceled })
+}
+
+/// The data bytes one PDV may carry with a peer whose largest PDU is `max_pdu_length`: the
+/// PDU less its item header (6 bytes), even, within 4 KiB to 1 MiB.
+pub(crate) fn fragment_room(max_pdu_length: u32) -> usize {
+    ((max_pdu_length.clamp(4096, 1 << 20) - 6) & !1) as usize
 }
 
 fn failed(reason: String) -> Sent {
@@ -358,6 +368,32 @@ where
                     ));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fragment_room;
+
+    #[test]
+    fn data_fragments_are_even_and_fit_the_peers_pdu() {
+        // storescp aborted ("Odd Fragment Length") when network chunks went out as they came.
+        for max in [
+            4096,
+            16_384,
+            16_385,
+            16_391,
+            65_535,
+            1 << 20,
+            u32::MAX,
+            0,
+            7,
+        ] {
+            let room = fragment_room(max);
+            assert_eq!(room % 2, 0, "{max}");
+            assert!(room + 6 <= max.clamp(4096, 1 << 20) as usize, "{max}");
+            assert!(room >= 4090, "{max}");
         }
     }
 }
