@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use support::dimse::*;
 use test_support::orthanc::Orthanc;
 use test_support::study::StudySpec;
@@ -164,12 +162,7 @@ fn move_to_a_known_modality_and_get_back_over_the_association() {
         instances_per_series: 3,
         ..StudySpec::new(41)
     };
-    let mut expected = BTreeMap::new();
-    for instance in spec.instances() {
-        orthanc.upload(&instance.bytes).unwrap();
-        let (_, sop, data_set) = identity(&instance.bytes);
-        expected.insert(sop, data_set);
-    }
+    let expected = upload_study(&orthanc, &spec);
     // dcmtk's storescp is the move destination, named in a modalities file.
     let received = tempfile::tempdir().unwrap();
     let (mut scp, scp_port) = storescp(received.path());

@@ -7,9 +7,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
-use support::dimse::{data_sets_in, identity, storescp};
+use support::dimse::{data_sets_in, storescp, upload_study};
 use support::{dicomweb, one_line_error, success_json};
 use test_support::orthanc::Orthanc;
 use test_support::study::StudySpec;
@@ -22,12 +20,7 @@ fn a_study_and_a_series_go_to_a_dicom_device_by_c_store() {
         instances_per_series: 3,
         ..StudySpec::new(43)
     };
-    let mut expected = BTreeMap::new();
-    for instance in spec.instances() {
-        orthanc.upload(&instance.bytes).unwrap();
-        let (_, sop, data_set) = identity(&instance.bytes);
-        expected.insert(sop, data_set);
-    }
+    let expected = upload_study(&orthanc, &spec);
     let received = tempfile::tempdir().unwrap();
     let (mut scp, port) = storescp(received.path());
     let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,7 @@ use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::request::{RetrieveInstances, Target};
 use dicomweb_core::{Tag, Uid, part10};
 use test_support::orthanc::Orthanc;
+use test_support::study::StudySpec;
 
 pub const AET: &str = "ADAPTER";
 
@@ -406,4 +407,16 @@ pub fn storescp(dir: &Path) -> (Child, u16) {
         std::thread::sleep(Duration::from_millis(20));
     }
     (child, port)
+}
+
+/// Uploads `spec`'s instances to `orthanc`; their data sets by SOP Instance UID, as a device
+/// that receives them must hold them.
+pub fn upload_study(orthanc: &Orthanc, spec: &StudySpec) -> BTreeMap<String, Vec<u8>> {
+    let mut data_sets = BTreeMap::new();
+    for instance in spec.instances() {
+        orthanc.upload(&instance.bytes).unwrap();
+        let (_, sop, data_set) = identity(&instance.bytes);
+        data_sets.insert(sop, data_set);
+    }
+    data_sets
 }
