@@ -127,6 +127,8 @@ pub struct DimseTransferJob {
     state: State,
     connect: Connect,
     resolve: Resolve,
+    /// The source's client, built once (not saved).
+    source: Option<Client>,
 }
 
 impl DimseTransferJob {
@@ -140,7 +142,7 @@ impl DimseTransferJob {
         study: Uid,
     ) -> Result<DimseTransferJob, Error> {
         let (source, destination) = (source.into(), destination.into());
-        connect(&source)?;
+        let client = connect(&source)?;
         resolve(&destination)?;
         Ok(DimseTransferJob {
             state: State {
@@ -158,6 +160,7 @@ impl DimseTransferJob {
             },
             connect,
             resolve,
+            source: Some(client),
         })
     }
 
@@ -189,6 +192,7 @@ impl DimseTransferJob {
             state: serde_json::from_value(saved)?,
             connect,
             resolve,
+            source: None,
         })
     }
 
@@ -234,7 +238,14 @@ impl DimseTransferJob {
     }
 
     async fn run_step(&mut self, ctx: &StepContext) -> Result<StepOutcome, Error> {
-        let source = (self.connect)(&self.state.source)?;
+        let source = match &self.source {
+            Some(client) => client.clone(),
+            None => {
+                let client = (self.connect)(&self.state.source)?;
+                self.source = Some(client.clone());
+                client
+            }
+        };
         let study = Uid::new(self.state.study.clone()).map_err(dicomweb_client::Error::from)?;
         let Some(instances) = &self.state.instances else {
             let list = self.list(&source, &study).await?;
