@@ -53,13 +53,22 @@ step "cargo package: the published crates, each built on its own from its .crate
 # built from its .crate. Debug info adds nothing to those builds but disk. CI packages a clean
 # clone; a local run may package uncommitted work.
 # (A command substitution, not `< <(…)`: `set -e` sees it fail.)
-names=$(cargo metadata --no-deps --format-version 1 --locked |
-    jq -r '.packages[] | select(.publish == null) | .name')
+metadata=$(cargo metadata --no-deps --format-version 1 --locked)
+names=$(jq -r '.packages[] | select(.publish == null) | .name' <<<"$metadata")
 mapfile -t published <<<"$names"
 if [ -z "$names" ] || [ ${#published[@]} -eq 0 ]; then
     echo "expected the published crates from cargo metadata, found none" >&2
     exit 1
 fi
+# Cargo unpacks the overlay's .crate files under $CARGO_HOME/registry/src/-<hash of the overlay's
+# path>/NAME-VERSION and, finding that folder already there, reuses it: a second run from the
+# same path with the same version numbers would build the crates that depend on ours against
+# the sources of an earlier run. Remove those stale copies (the overlay folders are the ones
+# whose name starts with "-"; crates.io's are named after its index).
+registry_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+for crate in $(jq -r '.packages[] | select(.publish == null) | "\(.name)-\(.version)"' <<<"$metadata"); do
+    rm -rf "$registry_src"/-*/"$crate"
+done
 dirty=()
 [ "${CI:-}" = true ] || dirty=(--allow-dirty)
 started=$SECONDS
