@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dicomweb_client::{Client, StoreOptions};
+use dicomweb_client::{Client, RetrieveOptions, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::request::{
     RetrieveFrames, RetrieveInstances, RetrieveMetadata, RetrieveRendered, Search, Target,
@@ -174,4 +174,53 @@ async fn missing_study_and_delete_give_the_servers_status() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("405") || error.contains("404"), "{error}");
+}
+
+/// A study of one series of large instances, retrieved with several requests at once: in
+/// ranges of its instances, an instance a request, each file as Orthanc keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_series_of_large_instances_comes_back_in_ranges() {
+    let orthanc = Orthanc::start().unwrap();
+    let source = tempfile::tempdir().unwrap();
+    let spec = StudySpec {
+        series: 1,
+        instances_per_series: 7,
+        rows: 384,
+        columns: 384,
+        frames: 1,
+        ..StudySpec::new(11)
+    };
+    assert!(spec.instance_bytes() > 256 * 1024);
+    let files = spec.write_to(source.path()).unwrap();
+    let client = Client::builder(orthanc.dicomweb_url()).build().unwrap();
+    let stored = client
+        .store_files(&files, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert!(stored.is_success(), "{:?}", stored.failed);
+
+    let out = tempfile::tempdir().unwrap();
+    let study = Uid::new(spec.study_uid()).unwrap();
+    let summary = client
+        .retrieve_instances_to_dir_with(
+            &RetrieveInstances::new(Target::study(study)),
+            out.path(),
+            &RetrieveOptions::new().concurrency(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(summary.files.len(), files.len());
+    let mut uids: Vec<&str> = summary
+        .files
+        .iter()
+        .map(|f| f.sop_instance_uid.as_str())
+        .collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), files.len(), "each instance once");
+    for file in &files {
+        let name = file.file_name().unwrap();
+        let ours = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(ours, std::fs::read(file).unwrap(), "{name:?} as stored");
+    }
 }

@@ -309,6 +309,171 @@ async fn a_study_is_retrieved_a_series_a_request_several_at_once() {
     assert!(recorded.iter().all(|r| !r.target.contains("/series/")));
 }
 
+/// A stand-in study of one series (`1.2.3.1`) of five instances of `payload` bytes that lists
+/// its series and instances with QIDO-RS and answers WADO-RS for the study, the series and
+/// each instance, every instance request 100 ms late.
+async fn one_series(payload: usize) -> StandIn {
+    let uids: Vec<String> = (1..=5).map(|i| format!("1.2.3.1.{i}")).collect();
+    let instances: Vec<Vec<u8>> = uids.iter().map(|u| fake_instance(u, payload)).collect();
+    serve(move |_, seen| {
+        let multipart = |parts: &[Vec<u8>]| {
+            let (content_type, body) = awkward_multipart(parts);
+            vec![Action::Write(reply(
+                "200 OK",
+                &[("content-type", &content_type)],
+                &body,
+            ))]
+        };
+        let json = |found: String| {
+            vec![Action::Write(reply(
+                "200 OK",
+                &[("content-type", "application/dicom+json")],
+                found.as_bytes(),
+            ))]
+        };
+        let target = seen.target.as_str();
+        if target.starts_with("/dicom-web/studies/1.2.3/series?") {
+            return json(r#"[{"0020000E":{"vr":"UI","Value":["1.2.3.1"]}}]"#.to_owned());
+        }
+        if target.starts_with("/dicom-web/studies/1.2.3/series/1.2.3.1/instances?") {
+            let found: Vec<String> = uids
+                .iter()
+                .map(|u| format!(r#"{{"00080018":{{"vr":"UI","Value":["{u}"]}}}}"#))
+                .collect();
+            return json(format!("[{}]", found.join(",")));
+        }
+        if let Some(uid) = target.strip_prefix("/dicom-web/studies/1.2.3/series/1.2.3.1/instances/")
+            && let Some(at) = uids.iter().position(|u| u == uid)
+        {
+            let mut late = vec![Action::Sleep(Duration::from_millis(100))];
+            late.extend(multipart(&instances[at..=at]));
+            return late;
+        }
+        match target {
+            "/dicom-web/studies/1.2.3" | "/dicom-web/studies/1.2.3/series/1.2.3.1" => {
+                multipart(&instances)
+            }
+            _ => vec![Action::Write(reply("404 Not Found", &[], b"no"))],
+        }
+    })
+    .await
+}
+
+fn instance_path(uid: &str) -> String {
+    format!("/dicom-web/studies/1.2.3/series/1.2.3.1/instances/{uid}")
+}
+
+#[tokio::test]
+async fn one_series_of_large_instances_is_retrieved_in_ranges_an_instance_a_request() {
+    let payload = 300 * 1024;
+    let server = one_series(payload).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = RetrieveOptions::new().concurrency(2);
+    let summary = client(server.url())
+        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
+        .await
+        .unwrap();
+    let uids: Vec<&str> = summary
+        .files
+        .iter()
+        .map(|f| f.sop_instance_uid.as_str())
+        .collect();
+    assert_eq!(
+        uids,
+        [
+            "1.2.3.1.1",
+            "1.2.3.1.2",
+            "1.2.3.1.3",
+            "1.2.3.1.4",
+            "1.2.3.1.5"
+        ]
+    );
+    for uid in &uids {
+        assert_eq!(
+            std::fs::read(dir.path().join(format!("{uid}.dcm"))).unwrap(),
+            fake_instance(uid, payload)
+        );
+    }
+    assert_eq!(names(dir.path()).len(), 5);
+    let total: u64 = uids
+        .iter()
+        .map(|u| fake_instance(u, payload).len() as u64)
+        .sum();
+    assert_eq!(summary.bytes, total);
+
+    let recorded = server.recorded();
+    let targets: Vec<&str> = recorded.iter().map(|r| r.target.as_str()).collect();
+    assert!(
+        targets[0].starts_with("/dicom-web/studies/1.2.3/series?"),
+        "{targets:?}"
+    );
+    assert!(targets[1].starts_with("/dicom-web/studies/1.2.3/series/1.2.3.1/instances?"));
+    // The first instance alone, then the other four, never the whole study.
+    assert_eq!(targets[2], instance_path("1.2.3.1.1"));
+    let mut rest = targets[3..].to_vec();
+    rest.sort();
+    let expected: Vec<String> = (2..=5)
+        .map(|i| instance_path(&format!("1.2.3.1.{i}")))
+        .collect();
+    assert_eq!(rest, expected);
+    // Two ranges ([2, 3] and [4, 5]) at once: their first requests arrived together, while
+    // each range's own requests follow one another.
+    let at = |uid: &str| {
+        recorded
+            .iter()
+            .find(|r| r.target == instance_path(uid))
+            .unwrap()
+            .at
+    };
+    let (two, four) = (at("1.2.3.1.2"), at("1.2.3.1.4"));
+    let apart = two.max(four).duration_since(two.min(four));
+    assert!(apart < Duration::from_millis(80), "{apart:?}");
+    assert!(at("1.2.3.1.3").duration_since(two) >= Duration::from_millis(90));
+}
+
+#[tokio::test]
+async fn one_series_of_small_instances_is_one_request_after_the_first_instance() {
+    let payload = 1000;
+    let server = one_series(payload).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = RetrieveOptions::new().concurrency(3);
+    let summary = client(server.url())
+        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
+        .await
+        .unwrap();
+    // The first instance came twice and is counted once.
+    let uids: Vec<&str> = summary
+        .files
+        .iter()
+        .map(|f| f.sop_instance_uid.as_str())
+        .collect();
+    assert_eq!(
+        uids,
+        [
+            "1.2.3.1.1",
+            "1.2.3.1.2",
+            "1.2.3.1.3",
+            "1.2.3.1.4",
+            "1.2.3.1.5"
+        ]
+    );
+    let total: u64 = uids
+        .iter()
+        .map(|u| fake_instance(u, payload).len() as u64)
+        .sum();
+    assert_eq!(summary.bytes, total);
+    assert_eq!(
+        std::fs::read(dir.path().join("1.2.3.1.1.dcm")).unwrap(),
+        fake_instance("1.2.3.1.1", payload)
+    );
+    assert_eq!(names(dir.path()).len(), 5);
+    let recorded = server.recorded();
+    let targets: Vec<&str> = recorded.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets.len(), 4, "{targets:?}");
+    assert_eq!(targets[2], instance_path("1.2.3.1.1"));
+    assert_eq!(targets[3], "/dicom-web/studies/1.2.3");
+}
+
 #[tokio::test]
 async fn an_error_status_keeps_the_servers_words() {
     let server = serve(|_, _| {

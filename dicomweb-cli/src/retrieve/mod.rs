@@ -63,8 +63,8 @@ struct InstancesArgs {
     /// The transfer syntax UID to ask for, or `*` for the stored one (the default).
     #[arg(long, value_name = "UID|*")]
     transfer_syntax: Option<TransferSyntax>,
-    /// Requests at once: a study's series are retrieved this many at a time (1: the whole
-    /// study in one request).
+    /// Requests at once: a study's series are retrieved this many at a time, one series of
+    /// large instances in this many ranges of its instances (1: one request as asked).
     #[arg(long, value_name = "N", default_value_t = RetrieveOptions::SUGGESTED_CONCURRENCY as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     concurrency: u32,

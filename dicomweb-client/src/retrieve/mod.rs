@@ -29,6 +29,7 @@ use http::{HeaderMap, StatusCode};
 use crate::disk::Disk;
 use crate::{Client, Error, RequestBody, ResponseBody};
 
+mod split;
 mod to_dir;
 
 pub use to_dir::{RetrieveOptions, RetrieveSummary, RetrievedFile};

@@ -1,6 +1,6 @@
 //! Instances retrieved into a folder, one file each named by its SOP Instance UID, over one
 //! request or several at once ([`RetrieveOptions::concurrency`]: a study's series in
-//! parallel).
+//! parallel, or ranges of one big series' instances; `split.rs` decides which).
 //!
 //! Each response is read by its own loop with its own file writer ([`Disk`]): the same memory
 //! bound per stream as one retrieve, and the same guarantees: a file appears under its final
@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 
 use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::media_type::MediaType;
-use dicomweb_core::request::{RetrieveInstances, Search, Target};
+use dicomweb_core::request::RetrieveInstances;
 use dicomweb_core::response::Warning;
-use dicomweb_core::tags::SERIES_INSTANCE_UID;
 use dicomweb_core::{Error as CoreError, Uid};
 use futures_util::{StreamExt, stream};
 
@@ -21,16 +20,14 @@ use crate::disk::Disk;
 use crate::progress::ProgressEvent;
 use crate::{Client, Error};
 
-/// Series listed at most, when a study is split by series.
-const MAX_SERIES: usize = 100_000;
-
 /// How [`Client::retrieve_instances_to_dir_with`] retrieves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetrieveOptions {
     /// Requests at once: a study of several series is retrieved a series a request, this
-    /// many at a time (its series listed first with QIDO-RS). 1 (the default) sends the
-    /// request as given.
+    /// many at a time (its series listed first with QIDO-RS); one series of large instances
+    /// (a study of one series, or a series asked for) in this many ranges of its instances,
+    /// an instance a request. 1 (the default) sends the request as given.
     pub concurrency: usize,
 }
 
@@ -82,6 +79,23 @@ pub struct RetrieveSummary {
     pub warnings: Vec<Warning>,
 }
 
+impl RetrieveSummary {
+    /// Adds what another request wrote.
+    pub(super) fn absorb(&mut self, other: RetrieveSummary) {
+        self.files.extend(other.files);
+        self.bytes += other.bytes;
+        self.add_warnings(other.warnings);
+    }
+
+    fn add_warnings(&mut self, warnings: Vec<Warning>) {
+        for warning in warnings {
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
+            }
+        }
+    }
+}
+
 impl Client {
     /// Retrieves instances with exactly this one request and writes each to `dir` as
     /// `<SOPInstanceUID>.dcm` (the UID from the file's meta group). See
@@ -101,10 +115,13 @@ impl Client {
     /// completed before it stay; the one in progress is removed. Memory does not grow with
     /// instance or study size (each of the `options.concurrency` streams holds a few chunks).
     ///
-    /// A study of several series, with a concurrency above 1, is retrieved a series a request
+    /// With a concurrency above 1, a study of several series is retrieved a series a request
     /// (the series listed first with QIDO-RS; a server that cannot list them gets the one
-    /// study request). When one request fails, the others still finish; the first error is
-    /// returned.
+    /// study request). One series (a series asked for, or a study's only one) is listed to its
+    /// instances and the first one retrieved alone: when it is large (256 KiB or more), the
+    /// others follow an instance a request in `concurrency` ranges at once; otherwise one
+    /// request retrieves the series (the first instance written again, counted once). When
+    /// one request fails, the others still finish; the first error is returned.
     pub async fn retrieve_instances_to_dir_with(
         &self,
         request: &RetrieveInstances,
@@ -117,90 +134,63 @@ impl Client {
                 path: dir.to_path_buf(),
                 source,
             })?;
-        let requests = self.split(request, options.concurrency).await;
-        if let [one] = requests.as_slice() {
-            return self.one_stream_to_dir(one, dir).await;
+        if options.concurrency < 2 {
+            return self
+                .requests_to_dir(std::slice::from_ref(request), dir, None)
+                .await;
         }
+        self.split_to_dir(request, dir, options.concurrency).await
+    }
+
+    /// Runs `streams` at most `concurrency` at a time, each a list of requests sent one after
+    /// the other into one file writer, and gathers what they wrote. When one stream fails, the
+    /// others still finish; the first error is returned.
+    pub(super) async fn streams_to_dir(
+        &self,
+        streams: Vec<Vec<RetrieveInstances>>,
+        dir: &Path,
+        concurrency: usize,
+    ) -> Result<RetrieveSummary, Error> {
         // The futures made first (not run until polled): a closure inside the stream would
         // make the job's step future lose `Send` to a higher-ranked lifetime.
-        let streams: Vec<_> = requests
+        let streams: Vec<_> = streams
             .iter()
-            .map(|request| Box::pin(self.one_stream_to_dir(request, dir)))
+            .map(|requests| Box::pin(self.requests_to_dir(requests, dir, None)))
             .collect();
-        let results: Vec<Result<RetrieveSummary, Error>> = stream::iter(streams)
-            .buffered(options.concurrency)
-            .collect()
-            .await;
+        let results: Vec<Result<RetrieveSummary, Error>> =
+            stream::iter(streams).buffered(concurrency).collect().await;
         let mut summary = RetrieveSummary::default();
         for result in results {
-            let part = result?;
-            summary.files.extend(part.files);
-            summary.bytes += part.bytes;
-            for warning in part.warnings {
-                if !summary.warnings.contains(&warning) {
-                    summary.warnings.push(warning);
-                }
-            }
+            summary.absorb(result?);
         }
         Ok(summary)
     }
 
-    /// The requests that together retrieve what `request` does: one per series of a study
-    /// when more than one request may run at once and the study has several series.
-    async fn split(
+    /// `requests`' instances into `dir`, one request after the other, through one file
+    /// writer. An instance named `again` (already written by an earlier request) is written
+    /// once more but not counted again.
+    pub(super) async fn requests_to_dir(
         &self,
-        request: &RetrieveInstances,
-        concurrency: usize,
-    ) -> Vec<RetrieveInstances> {
-        let Target::Study(study) = request.target() else {
-            return vec![request.clone()];
-        };
-        if concurrency < 2 {
-            return vec![request.clone()];
-        }
-        let listed = match Search::series_of_study(study.clone()).include("SeriesInstanceUID") {
-            Ok(search) => self.search_all(search.limit(1000), MAX_SERIES).await,
-            Err(error) => Err(Error::Protocol(error)),
-        };
-        let series: Option<Vec<Uid>> = match listed {
-            Ok(found) => found
-                .data_sets
-                .iter()
-                .map(|data_set| {
-                    data_set
-                        .string(SERIES_INSTANCE_UID)
-                        .and_then(|uid| Uid::new(uid).ok())
-                })
-                .collect(),
-            Err(error) => {
-                tracing::debug!(%error, "listing the study's series failed; one request");
-                None
-            }
-        };
-        match series {
-            Some(series) if series.len() > 1 => series
-                .into_iter()
-                .map(|uid| request.with_target(Target::series(study.clone(), uid)))
-                .collect(),
-            _ => vec![request.clone()],
-        }
-    }
-
-    /// One request's instances into `dir`, through one file writer.
-    async fn one_stream_to_dir(
-        &self,
-        request: &RetrieveInstances,
+        requests: &[RetrieveInstances],
         dir: &Path,
+        again: Option<&Uid>,
     ) -> Result<RetrieveSummary, Error> {
-        let mut parts = self.retrieve_instances(request).await?;
         let mut disk = Disk::start();
-        let mut summary = RetrieveSummary {
-            warnings: parts.warnings(),
-            ..RetrieveSummary::default()
-        };
-        let read = self
-            .parts_to_dir(&mut parts, &mut disk, dir, &mut summary)
-            .await;
+        let mut summary = RetrieveSummary::default();
+        let mut read = Ok(());
+        for request in requests {
+            read = match self.retrieve_instances(request).await {
+                Ok(mut parts) => {
+                    summary.add_warnings(parts.warnings());
+                    self.parts_to_dir(&mut parts, &mut disk, dir, &mut summary, again)
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            if read.is_err() || disk.has_failed() {
+                break;
+            }
+        }
         let written = disk.finish().await;
         read?;
         written?;
@@ -213,6 +203,7 @@ impl Client {
         disk: &mut Disk,
         dir: &Path,
         summary: &mut RetrieveSummary,
+        again: Option<&Uid>,
     ) -> Result<(), Error> {
         let unnamed = dir.join(instance_file_name("unnamed"));
         while parts.next_part().await?.is_some() {
@@ -249,6 +240,9 @@ impl Client {
             let Some(sop_instance_uid) = uid else {
                 return Err(part_error(index, "it has no file meta group"));
             };
+            if again == Some(&sop_instance_uid) {
+                continue;
+            }
             self.report(ProgressEvent::InstancesReceived { count: 1 });
             summary.bytes += saved.bytes;
             summary.files.push(RetrievedFile {

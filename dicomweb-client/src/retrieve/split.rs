@@ -1,0 +1,179 @@
+//! How a retrieve into a folder is split over several requests at once: a study a series a
+//! request, one big series in ranges of its instances. The lists come from QIDO-RS; a server
+//! that cannot give them gets the one request asked for.
+
+use std::path::Path;
+
+use dicomweb_core::request::{RetrieveInstances, Search, Target};
+use dicomweb_core::tags::{SERIES_INSTANCE_UID, SOP_INSTANCE_UID};
+use dicomweb_core::{Tag, Uid, dictionary};
+
+use super::RetrieveSummary;
+use crate::{Client, Error};
+
+/// Series listed at most, when a study is split by series.
+const MAX_SERIES: usize = 100_000;
+
+/// Instances listed at most, when a series is split in ranges.
+const MAX_INSTANCES: usize = 100_000;
+
+/// From this size on, a series' first instance says that its instances are worth a request
+/// each: the request's own cost (a round trip, the server finding one instance) is small
+/// against the transfer, and several ranges at once get past one stream's pace. Below it, one
+/// request for the whole series is faster.
+pub(super) const RANGE_MIN_INSTANCE_BYTES: u64 = 256 * 1024;
+
+impl Client {
+    /// Retrieves `request` into `dir` with up to `concurrency` requests at once.
+    pub(super) async fn split_to_dir(
+        &self,
+        request: &RetrieveInstances,
+        dir: &Path,
+        concurrency: usize,
+    ) -> Result<RetrieveSummary, Error> {
+        let whole = || self.requests_to_dir(std::slice::from_ref(request), dir, None);
+        match request.target() {
+            Target::Study(study) => {
+                let search = Search::series_of_study(study.clone());
+                let Some(series) = self
+                    .list_uids(search, SERIES_INSTANCE_UID, MAX_SERIES)
+                    .await
+                else {
+                    return whole().await;
+                };
+                match series.as_slice() {
+                    [] => whole().await,
+                    [one] => {
+                        self.series_to_dir(request, study, one, dir, concurrency)
+                            .await
+                    }
+                    _ => {
+                        let streams = series
+                            .into_iter()
+                            .map(|uid| {
+                                vec![request.with_target(Target::series(study.clone(), uid))]
+                            })
+                            .collect();
+                        self.streams_to_dir(streams, dir, concurrency).await
+                    }
+                }
+            }
+            Target::Series(study, series) => {
+                self.series_to_dir(request, study, series, dir, concurrency)
+                    .await
+            }
+            Target::Instance(..) => whole().await,
+        }
+    }
+
+    /// One series (`whole` asks for it, or for its study of this one series): its first
+    /// instance alone, then the others in ranges an instance a request when that one was
+    /// large, or `whole` when it was not.
+    async fn series_to_dir(
+        &self,
+        whole: &RetrieveInstances,
+        study: &Uid,
+        series: &Uid,
+        dir: &Path,
+        concurrency: usize,
+    ) -> Result<RetrieveSummary, Error> {
+        let search = Search::instances_of_series(study.clone(), series.clone());
+        let listed = self
+            .list_uids(search, SOP_INSTANCE_UID, MAX_INSTANCES)
+            .await;
+        let Some([first, rest @ ..]) = listed.as_deref() else {
+            return self
+                .requests_to_dir(std::slice::from_ref(whole), dir, None)
+                .await;
+        };
+        if rest.is_empty() {
+            return self
+                .requests_to_dir(std::slice::from_ref(whole), dir, None)
+                .await;
+        }
+        let instance = |uid: &Uid| {
+            whole.with_target(Target::instance(study.clone(), series.clone(), uid.clone()))
+        };
+        let mut summary = self.requests_to_dir(&[instance(first)], dir, None).await?;
+        if summary.bytes < RANGE_MIN_INSTANCE_BYTES {
+            tracing::debug!(
+                bytes = summary.bytes,
+                "small instances: one request for the series"
+            );
+            let others = self
+                .requests_to_dir(std::slice::from_ref(whole), dir, Some(first))
+                .await?;
+            summary.absorb(others);
+            return Ok(summary);
+        }
+        let streams = ranges(rest, concurrency)
+            .into_iter()
+            .map(|range| range.iter().map(instance).collect())
+            .collect();
+        summary.absorb(self.streams_to_dir(streams, dir, concurrency).await?);
+        Ok(summary)
+    }
+
+    /// The UIDs under `tag` of every match of `search`, or `None` (logged) when the server
+    /// cannot list them or a match lacks a valid one.
+    async fn list_uids(&self, search: Search, tag: Tag, max: usize) -> Option<Vec<Uid>> {
+        // The keyword where the dictionary has it (what servers are sure to know), else the tag.
+        let field = dictionary::keyword(tag).map_or_else(|| tag.to_string(), str::to_owned);
+        let listed = match search.include(&field) {
+            Ok(search) => self.search_all(search.limit(1000), max).await,
+            Err(error) => Err(Error::Protocol(error)),
+        };
+        match listed {
+            Ok(found) => found
+                .data_sets
+                .iter()
+                .map(|data_set| data_set.string(tag).and_then(|uid| Uid::new(uid).ok()))
+                .collect(),
+            Err(error) => {
+                tracing::debug!(%error, "listing failed; one request");
+                None
+            }
+        }
+    }
+}
+
+/// `items` in at most `parts` contiguous ranges of sizes that differ by one at most, in order.
+pub(super) fn ranges<T: Clone>(items: &[T], parts: usize) -> Vec<Vec<T>> {
+    let parts = parts.clamp(1, items.len().max(1));
+    let (size, longer) = (items.len() / parts, items.len() % parts);
+    let mut rest = items;
+    (0..parts)
+        .map(|part| {
+            let (range, after) = rest.split_at(size + usize::from(part < longer));
+            rest = after;
+            range.to_vec()
+        })
+        .filter(|range| !range.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_every_item_once_in_order_and_differ_by_one_at_most() {
+        for len in 0..20 {
+            let items: Vec<usize> = (0..len).collect();
+            for parts in 0..6 {
+                let split = ranges(&items, parts);
+                assert_eq!(split.concat(), items, "{len} in {parts}");
+                assert!(split.len() <= parts.max(1), "{len} in {parts}: {split:?}");
+                assert!(split.iter().all(|r| !r.is_empty()));
+                let sizes: Vec<usize> = split.iter().map(Vec::len).collect();
+                let (min, max) = (sizes.iter().min(), sizes.iter().max());
+                if let (Some(min), Some(max)) = (min, max) {
+                    assert!(max - min <= 1, "{len} in {parts}: {sizes:?}");
+                }
+                if len >= parts && parts > 0 {
+                    assert_eq!(split.len(), parts);
+                }
+            }
+        }
+    }
+}
