@@ -115,6 +115,7 @@ impl ClientBuilder {
         if let (Some(cert), Some(key)) = (&server.certificate_file, &server.certificate_key_file) {
             let read = |path: &std::path::Path| {
                 std::fs::read(path).map_err(|source| Error::Io {
+                    doing: "read",
                     path: path.to_owned(),
                     source,
                 })

@@ -105,12 +105,17 @@ impl Disk {
     pub(crate) async fn finish(self) -> Result<(), Error> {
         let Disk { sender, task, .. } = self;
         drop(sender);
-        task.await.unwrap_or_else(|joined| {
-            Err(Error::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::other(format!("the file writer ended: {joined}")),
-            })
-        })
+        match task.await {
+            Ok(result) => result,
+            // A panic in the writer is a bug: it goes on as the panic it is.
+            Err(joined) if joined.is_panic() => std::panic::resume_unwind(joined.into_panic()),
+            // Cancelled: the runtime is shutting down.
+            Err(joined) => Err(Error::Io {
+                doing: "finish",
+                path: PathBuf::from("the file writer"),
+                source: std::io::Error::other(joined.to_string()),
+            }),
+        }
     }
 
     async fn flush(&mut self) {
@@ -143,7 +148,8 @@ impl Current {
 /// The writer's loop: commands in order until the queue closes or a write fails.
 fn write_all(mut receiver: mpsc::Receiver<Command>) -> Result<(), Error> {
     let mut current: Option<Current> = None;
-    let io = |path: &Path, source| Error::Io {
+    let io = |doing, path: &Path, source| Error::Io {
+        doing,
         path: path.to_path_buf(),
         source,
     };
@@ -154,13 +160,15 @@ fn write_all(mut receiver: mpsc::Receiver<Command>) -> Result<(), Error> {
                     if let Some(open) = current.take() {
                         open.remove();
                     }
-                    let file = File::create(&temp).map_err(|e| io(&temp, e))?;
+                    let file = File::create(&temp).map_err(|e| io("create", &temp, e))?;
                     current = Some(Current { temp, file });
                 }
                 Command::Write(chunks) => {
                     if let Some(open) = &mut current {
                         for chunk in &chunks {
-                            open.file.write_all(chunk).map_err(|e| io(&open.temp, e))?;
+                            open.file
+                                .write_all(chunk)
+                                .map_err(|e| io("write", &open.temp, e))?;
                         }
                     }
                 }
@@ -170,7 +178,7 @@ fn write_all(mut receiver: mpsc::Receiver<Command>) -> Result<(), Error> {
                         drop(file);
                         if let Err(source) = std::fs::rename(&temp, &path) {
                             let _ = std::fs::remove_file(&temp);
-                            return Err(io(&path, source));
+                            return Err(io("rename a finished file to", &path, source));
                         }
                     }
                 }

@@ -43,10 +43,12 @@ pub enum Error {
         /// What was expected and what came, and where.
         message: String,
     },
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}", path = path.display())]
+    /// A file or folder could not be read, written or created.
+    #[error("cannot {doing} {path}: {source}", path = path.display())]
     Io {
-        /// The file.
+        /// What was being done to it: `read`, `write`, `create`, …
+        doing: &'static str,
+        /// The file or folder.
         path: PathBuf,
         /// Why.
         #[source]

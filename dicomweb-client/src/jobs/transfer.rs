@@ -275,6 +275,7 @@ impl TransferJob {
             // A destination that takes no chunked request needs each body's length before
             // it is sent: the instances go through a temporary folder.
             let temp = tempfile::tempdir().map_err(|source| Error::Io {
+                doing: "create a temporary folder in",
                 path: std::env::temp_dir(),
                 source,
             })?;

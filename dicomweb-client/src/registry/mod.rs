@@ -149,6 +149,7 @@ impl ServerRegistry {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let io = |source| Error::Io {
+            doing: "read",
             path: path.to_owned(),
             source,
         };
@@ -171,6 +172,7 @@ impl ServerRegistry {
 
     fn load_file(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            doing: "read",
             path: path.to_owned(),
             source,
         })?;

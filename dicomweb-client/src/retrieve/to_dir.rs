@@ -131,6 +131,7 @@ impl Client {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|source| Error::Io {
+                doing: "create the folder",
                 path: dir.to_path_buf(),
                 source,
             })?;

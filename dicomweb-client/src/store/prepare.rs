@@ -53,6 +53,7 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 
 fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     let io_error = |source| Error::Io {
+        doing: "read",
         path: path.to_path_buf(),
         source,
     };
