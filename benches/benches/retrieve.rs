@@ -8,6 +8,8 @@
 //! - `retrieve_concurrent`: a 4-series study (480 MiB by default) retrieved by `dicomweb
 //!   retrieve instances --concurrency N` (its series over several requests at once) against
 //!   one curl stream of the whole study.
+//! - `retrieve_one_series`: a study of the same size as one series of 24 MiB instances, which
+//!   several requests at once split in ranges of its instances, an instance a request.
 //!
 //! Each round runs subject and baseline once, in alternating order (the later writer would
 //! otherwise meet the earlier one's write-back), each into an emptied folder under
@@ -17,8 +19,9 @@
 //! Settings (environment): `DICOMWEB_BENCH_ROUNDS` (default 5), `DICOMWEB_BENCH_MB` (the
 //! concurrent study's size, default 480), `DICOMWEB_BENCH_CONCURRENCY` (default: the
 //! program's). Prints `RATIO retrieve_small_1000 vs curl: x` (curl's time ÷ ours; goal
-//! ≥ 0.67) and `RATIO retrieve_concurrent vs curl_single_stream: x` (goal ≥ 1.33), and our
-//! peak memory for each (`PEAK retrieve_<name> ours: N MiB`).
+//! ≥ 0.67), `RATIO retrieve_concurrent vs curl_single_stream: x` (goal ≥ 1.33) and `RATIO
+//! retrieve_one_series vs curl_single_stream: x`, and our peak memory for each (`PEAK
+//! retrieve_<name> ours: N MiB`).
 
 #![allow(clippy::unwrap_used)] // a benchmark: a failed unwrap is a failed run
 
@@ -49,20 +52,48 @@ fn main() {
         modality: "CT".to_owned(),
         ..StudySpec::new(1000)
     };
-    let ratio = compare(&dicomweb, &orthanc, &small, rounds, None);
+    let ratio = compare(&dicomweb, &orthanc, "small", &small, rounds, None);
     println!("RATIO retrieve_small_1000 vs curl: {ratio:.3}");
 
     let big = support::bench_study(mb);
-    let ratio = compare(&dicomweb, &orthanc, &big, rounds, Some(concurrency));
+    let ratio = compare(
+        &dicomweb,
+        &orthanc,
+        "concurrent",
+        &big,
+        rounds,
+        Some(concurrency),
+    );
     println!("RATIO retrieve_concurrent vs curl_single_stream: {ratio:.3}");
+
+    let one_series = StudySpec {
+        series: 1,
+        seed: 401,
+        rows: 2048,
+        columns: 2048,
+        frames: 3,
+        ..support::bench_study(mb)
+    }
+    .with_total_bytes(mb * 1024 * 1024);
+    let ratio = compare(
+        &dicomweb,
+        &orthanc,
+        "one_series",
+        &one_series,
+        rounds,
+        Some(concurrency),
+    );
+    println!("RATIO retrieve_one_series vs curl_single_stream: {ratio:.3}");
 }
 
-/// Stores `spec` in `orthanc`, retrieves it `rounds` times each way, deletes it; curl's
+/// Stores `spec` in `orthanc`, retrieves it `rounds` times each way (`name` labels the
+/// lines printed), deletes it; curl's
 /// median time ÷ ours. `concurrency`: `None` to retrieve in one stream, `Some(n)` to pass
 /// `--concurrency n` (`Some(None)`: the program's default).
 fn compare(
     dicomweb: &Path,
     orthanc: &Orthanc,
+    name: &str,
     spec: &StudySpec,
     rounds: usize,
     concurrency: Option<Option<u32>>,
@@ -76,11 +107,6 @@ fn compare(
     );
     assert_eq!(stored_count(&out), files.len(), "loading Orthanc: {out}");
     let study = spec.study_uid();
-    let name = if concurrency.is_some() {
-        "concurrent"
-    } else {
-        "small"
-    };
     println!(
         "{name}: {} instances of {} KiB, {} MiB in all",
         files.len(),

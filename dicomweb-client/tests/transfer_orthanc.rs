@@ -176,10 +176,11 @@ async fn missing_study_and_delete_give_the_servers_status() {
     assert!(error.contains("405") || error.contains("404"), "{error}");
 }
 
-/// A study of one series of large instances, retrieved with several requests at once: in
-/// ranges of its instances, an instance a request, each file as Orthanc keeps it.
+/// A study of one series, retrieved with several requests allowed at once: its first instance
+/// alone, then the others (in ranges or in one request, as the first one's timing says), each
+/// file once and as stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_series_of_large_instances_comes_back_in_ranges() {
+async fn one_series_with_several_requests_at_once_comes_back_byte_for_byte() {
     let orthanc = Orthanc::start().unwrap();
     let source = tempfile::tempdir().unwrap();
     let spec = StudySpec {

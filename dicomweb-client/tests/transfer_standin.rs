@@ -311,7 +311,7 @@ async fn a_study_is_retrieved_a_series_a_request_several_at_once() {
 
 /// A stand-in study of one series (`1.2.3.1`) of five instances of `payload` bytes that lists
 /// its series and instances with QIDO-RS and answers WADO-RS for the study, the series and
-/// each instance, every instance request 100 ms late.
+/// each instance, every instance's reply taking 100 ms.
 async fn one_series(payload: usize) -> StandIn {
     let uids: Vec<String> = (1..=5).map(|i| format!("1.2.3.1.{i}")).collect();
     let instances: Vec<Vec<u8>> = uids.iter().map(|u| fake_instance(u, payload)).collect();
@@ -345,9 +345,16 @@ async fn one_series(payload: usize) -> StandIn {
         if let Some(uid) = target.strip_prefix("/dicom-web/studies/1.2.3/series/1.2.3.1/instances/")
             && let Some(at) = uids.iter().position(|u| u == uid)
         {
-            let mut late = vec![Action::Sleep(Duration::from_millis(100))];
-            late.extend(multipart(&instances[at..=at]));
-            return late;
+            // The head at once, the body's second half 100 ms later: a transfer that takes
+            // longer than the wait for the reply.
+            let (content_type, body) = awkward_multipart(&instances[at..=at]);
+            let whole = reply("200 OK", &[("content-type", &content_type)], &body);
+            let (first, second) = whole.split_at(whole.len() / 2);
+            return vec![
+                Action::Write(first.to_vec()),
+                Action::Sleep(Duration::from_millis(100)),
+                Action::Write(second.to_vec()),
+            ];
         }
         match target {
             "/dicom-web/studies/1.2.3" | "/dicom-web/studies/1.2.3/series/1.2.3.1" => {

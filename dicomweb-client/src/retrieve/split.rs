@@ -3,6 +3,7 @@
 //! that cannot give them gets the one request asked for.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use dicomweb_core::request::{RetrieveInstances, Search, Target};
 use dicomweb_core::tags::{SERIES_INSTANCE_UID, SOP_INSTANCE_UID};
@@ -17,11 +18,19 @@ const MAX_SERIES: usize = 100_000;
 /// Instances listed at most, when a series is split in ranges.
 const MAX_INSTANCES: usize = 100_000;
 
-/// From this size on, a series' first instance says that its instances are worth a request
-/// each: the request's own cost (a round trip, the server finding one instance) is small
-/// against the transfer, and several ranges at once get past one stream's pace. Below it, one
-/// request for the whole series is faster.
+/// Below this size, a series' first instance says its instances are not worth a request each,
+/// whatever the timings.
 pub(super) const RANGE_MIN_INSTANCE_BYTES: u64 = 256 * 1024;
+
+/// Whether the rest of a series is worth a request an instance, judged by its first instance:
+/// `bytes` read in `took` in all, of which `waited` went by before the reply's head came. A
+/// request's own cost (the round trip, the server finding one instance: Orthanc's DICOMweb
+/// plugin takes some 7 ms, about what one stream moves of 7 MiB on loopback) must be small
+/// against moving the instance, or one request for the whole series is faster; so the
+/// transfer must have taken at least twice the wait.
+pub(super) fn worth_ranges(bytes: u64, waited: Duration, took: Duration) -> bool {
+    bytes >= RANGE_MIN_INSTANCE_BYTES && took.saturating_sub(waited) >= waited * 2
+}
 
 impl Client {
     /// Retrieves `request` into `dir` with up to `concurrency` requests at once.
@@ -67,8 +76,8 @@ impl Client {
     }
 
     /// One series (`whole` asks for it, or for its study of this one series): its first
-    /// instance alone, then the others in ranges an instance a request when that one was
-    /// large, or `whole` when it was not.
+    /// instance alone, then the others in ranges an instance a request when that one says
+    /// they are worth it ([`worth_ranges`]), or `whole` when it does not.
     async fn series_to_dir(
         &self,
         whole: &RetrieveInstances,
@@ -94,11 +103,17 @@ impl Client {
         let instance = |uid: &Uid| {
             whole.with_target(Target::instance(study.clone(), series.clone(), uid.clone()))
         };
-        let mut summary = self.requests_to_dir(&[instance(first)], dir, None).await?;
-        if summary.bytes < RANGE_MIN_INSTANCE_BYTES {
+        let started = Instant::now();
+        let (mut summary, waited) = self
+            .requests_to_dir_timed(&[instance(first)], dir, None)
+            .await?;
+        let took = started.elapsed();
+        if !worth_ranges(summary.bytes, waited, took) {
             tracing::debug!(
                 bytes = summary.bytes,
-                "small instances: one request for the series"
+                ?waited,
+                ?took,
+                "the first instance came quickly: one request for the series"
             );
             let others = self
                 .requests_to_dir(std::slice::from_ref(whole), dir, Some(first))
@@ -155,6 +170,18 @@ pub(super) fn ranges<T: Clone>(items: &[T], parts: usize) -> Vec<Vec<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_are_worth_it_for_large_instances_whose_transfer_outlasts_the_wait() {
+        let ms = Duration::from_millis;
+        // Orthanc on loopback: 1 MiB in 8 ms, 7 of them waiting; 24 MiB in 40 ms.
+        assert!(!worth_ranges(1 << 20, ms(7), ms(8)));
+        assert!(worth_ranges(24 << 20, ms(7), ms(40)));
+        // Far away: 10 MiB in 300 ms after 50 ms; small instances never.
+        assert!(worth_ranges(10 << 20, ms(50), ms(300)));
+        assert!(!worth_ranges(100 << 10, ms(1), ms(100)));
+        assert!(!worth_ranges(1 << 20, ms(50), ms(140)));
+    }
 
     #[test]
     fn ranges_cover_every_item_once_in_order_and_differ_by_one_at_most() {

@@ -7,6 +7,7 @@
 //! name only once complete, and a failure leaves no partial file.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::media_type::MediaType;
@@ -118,9 +119,10 @@ impl Client {
     /// With a concurrency above 1, a study of several series is retrieved a series a request
     /// (the series listed first with QIDO-RS; a server that cannot list them gets the one
     /// study request). One series (a series asked for, or a study's only one) is listed to its
-    /// instances and the first one retrieved alone: when it is large (256 KiB or more), the
-    /// others follow an instance a request in `concurrency` ranges at once; otherwise one
-    /// request retrieves the series (the first instance written again, counted once). When
+    /// instances and the first one retrieved alone: when it is large (256 KiB or more) and its
+    /// transfer took at least twice the wait for the reply, the others follow an instance a
+    /// request in `concurrency` ranges at once; otherwise one request retrieves the series
+    /// (the first instance written again, counted once). When
     /// one request fails, the others still finish; the first error is returned.
     pub async fn retrieve_instances_to_dir_with(
         &self,
@@ -176,12 +178,27 @@ impl Client {
         dir: &Path,
         again: Option<&Uid>,
     ) -> Result<RetrieveSummary, Error> {
+        let (summary, _) = self.requests_to_dir_timed(requests, dir, again).await?;
+        Ok(summary)
+    }
+
+    /// [`requests_to_dir`](Self::requests_to_dir), also saying how long it waited for the
+    /// replies' heads, in all.
+    pub(super) async fn requests_to_dir_timed(
+        &self,
+        requests: &[RetrieveInstances],
+        dir: &Path,
+        again: Option<&Uid>,
+    ) -> Result<(RetrieveSummary, Duration), Error> {
         let mut disk = Disk::start();
         let mut summary = RetrieveSummary::default();
+        let mut waited = Duration::ZERO;
         let mut read = Ok(());
         for request in requests {
+            let asked = Instant::now();
             read = match self.retrieve_instances(request).await {
                 Ok(mut parts) => {
+                    waited += asked.elapsed();
                     summary.add_warnings(parts.warnings());
                     self.parts_to_dir(&mut parts, &mut disk, dir, &mut summary, again)
                         .await
@@ -195,7 +212,7 @@ impl Client {
         let written = disk.finish().await;
         read?;
         written?;
-        Ok(summary)
+        Ok((summary, waited))
     }
 
     async fn parts_to_dir(
