@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dicomweb_client::{Client, RetrieveOptions, RetryPolicy, StoreOptions};
+use dicomweb_client::{Client, RetrieveOptions, RetrieveSummary, RetryPolicy, StoreOptions};
 use dicomweb_core::Uid;
 use dicomweb_core::multipart::{BodyDecoder, MultipartLimits};
 use dicomweb_core::request::{RetrieveInstances, Target};
@@ -65,6 +65,16 @@ fn awkward_multipart(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
     let content_type =
         format!("multipart/related; boundary=\"{boundary}\"; type=\"application/dicom\"");
     (content_type, body)
+}
+
+/// A 200 reply of `parts` as [`awkward_multipart`].
+fn multipart_reply(parts: &[Vec<u8>]) -> Vec<Action> {
+    let (content_type, body) = awkward_multipart(parts);
+    vec![Action::Write(reply(
+        "200 OK",
+        &[("content-type", &content_type)],
+        &body,
+    ))]
 }
 
 /// A stand-in answering every request with 200, this content type and body.
@@ -204,6 +214,26 @@ async fn a_single_part_reply_and_a_503_with_retry_after_are_handled() {
     assert_eq!(server.recorded().len(), 2);
 }
 
+/// The study retrieved from `server` into `dir` with `concurrency` requests at once; the
+/// summary and the SOP Instance UIDs it lists, in order.
+async fn retrieve_with(
+    server: &StandIn,
+    dir: &Path,
+    concurrency: usize,
+) -> (RetrieveSummary, Vec<String>) {
+    let options = RetrieveOptions::new().concurrency(concurrency);
+    let summary = client(server.url())
+        .retrieve_instances_to_dir_with(&study(), dir, &options)
+        .await
+        .unwrap();
+    let uids = summary
+        .files
+        .iter()
+        .map(|f| f.sop_instance_uid.as_str().to_owned())
+        .collect();
+    (summary, uids)
+}
+
 /// A stand-in study of two series (`1.2.3.1`: two instances, `1.2.3.2`: one) that lists its
 /// series with QIDO-RS (or refuses to, with 400) and answers each WADO-RS request with its
 /// instances, the first series' 200 ms late.
@@ -214,14 +244,6 @@ async fn two_series(list: bool) -> StandIn {
     ];
     let two = vec![fake_instance("1.2.3.2.1", 50_000)];
     serve(move |_, seen| {
-        let multipart = |parts: &[Vec<u8>]| {
-            let (content_type, body) = awkward_multipart(parts);
-            vec![Action::Write(reply(
-                "200 OK",
-                &[("content-type", &content_type)],
-                &body,
-            ))]
-        };
         let target = seen.target.as_str();
         if target.starts_with("/dicom-web/studies/1.2.3/series?") {
             if !list {
@@ -242,11 +264,11 @@ async fn two_series(list: bool) -> StandIn {
         match target {
             "/dicom-web/studies/1.2.3/series/1.2.3.1" => {
                 let mut slow = vec![Action::Sleep(Duration::from_millis(200))];
-                slow.extend(multipart(&one));
+                slow.extend(multipart_reply(&one));
                 slow
             }
-            "/dicom-web/studies/1.2.3/series/1.2.3.2" => multipart(&two),
-            "/dicom-web/studies/1.2.3" => multipart(&[one.clone(), two.clone()].concat()),
+            "/dicom-web/studies/1.2.3/series/1.2.3.2" => multipart_reply(&two),
+            "/dicom-web/studies/1.2.3" => multipart_reply(&[one.clone(), two.clone()].concat()),
             _ => vec![Action::Write(reply("404 Not Found", &[], b"no"))],
         }
     })
@@ -257,16 +279,7 @@ async fn two_series(list: bool) -> StandIn {
 async fn a_study_is_retrieved_a_series_a_request_several_at_once() {
     let server = two_series(true).await;
     let dir = tempfile::tempdir().unwrap();
-    let options = RetrieveOptions::new().concurrency(2);
-    let summary = client(server.url())
-        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
-        .await
-        .unwrap();
-    let uids: Vec<&str> = summary
-        .files
-        .iter()
-        .map(|f| f.sop_instance_uid.as_str())
-        .collect();
+    let (_, uids) = retrieve_with(&server, dir.path(), 2).await;
     assert_eq!(uids, ["1.2.3.1.1", "1.2.3.1.2", "1.2.3.2.1"]);
     assert_eq!(
         names(dir.path()),
@@ -299,11 +312,8 @@ async fn a_study_is_retrieved_a_series_a_request_several_at_once() {
     // A server that cannot list the series gets the one study request.
     let server = two_series(false).await;
     let dir = tempfile::tempdir().unwrap();
-    let summary = client(server.url())
-        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
-        .await
-        .unwrap();
-    assert_eq!(summary.files.len(), 3);
+    let (_, uids) = retrieve_with(&server, dir.path(), 2).await;
+    assert_eq!(uids.len(), 3);
     let recorded = server.recorded();
     assert_eq!(recorded.last().unwrap().target, "/dicom-web/studies/1.2.3");
     assert!(recorded.iter().all(|r| !r.target.contains("/series/")));
@@ -316,14 +326,6 @@ async fn one_series(payload: usize) -> StandIn {
     let uids: Vec<String> = (1..=5).map(|i| format!("1.2.3.1.{i}")).collect();
     let instances: Vec<Vec<u8>> = uids.iter().map(|u| fake_instance(u, payload)).collect();
     serve(move |_, seen| {
-        let multipart = |parts: &[Vec<u8>]| {
-            let (content_type, body) = awkward_multipart(parts);
-            vec![Action::Write(reply(
-                "200 OK",
-                &[("content-type", &content_type)],
-                &body,
-            ))]
-        };
         let json = |found: String| {
             vec![Action::Write(reply(
                 "200 OK",
@@ -358,7 +360,7 @@ async fn one_series(payload: usize) -> StandIn {
         }
         match target {
             "/dicom-web/studies/1.2.3" | "/dicom-web/studies/1.2.3/series/1.2.3.1" => {
-                multipart(&instances)
+                multipart_reply(&instances)
             }
             _ => vec![Action::Write(reply("404 Not Found", &[], b"no"))],
         }
@@ -370,31 +372,15 @@ fn instance_path(uid: &str) -> String {
     format!("/dicom-web/studies/1.2.3/series/1.2.3.1/instances/{uid}")
 }
 
-#[tokio::test]
-async fn one_series_of_large_instances_is_retrieved_in_ranges_an_instance_a_request() {
-    let payload = 300 * 1024;
+/// Retrieves the [`one_series`] study with `concurrency` requests at once and checks what was
+/// written: each of the five instances once, in order, byte for byte. Returns the requests the
+/// server saw.
+async fn retrieve_one_series(payload: usize, concurrency: usize) -> Vec<Recorded> {
     let server = one_series(payload).await;
     let dir = tempfile::tempdir().unwrap();
-    let options = RetrieveOptions::new().concurrency(2);
-    let summary = client(server.url())
-        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
-        .await
-        .unwrap();
-    let uids: Vec<&str> = summary
-        .files
-        .iter()
-        .map(|f| f.sop_instance_uid.as_str())
-        .collect();
-    assert_eq!(
-        uids,
-        [
-            "1.2.3.1.1",
-            "1.2.3.1.2",
-            "1.2.3.1.3",
-            "1.2.3.1.4",
-            "1.2.3.1.5"
-        ]
-    );
+    let (summary, uids) = retrieve_with(&server, dir.path(), concurrency).await;
+    let expected: Vec<String> = (1..=5).map(|i| format!("1.2.3.1.{i}")).collect();
+    assert_eq!(uids, expected);
     for uid in &uids {
         assert_eq!(
             std::fs::read(dir.path().join(format!("{uid}.dcm"))).unwrap(),
@@ -406,9 +392,13 @@ async fn one_series_of_large_instances_is_retrieved_in_ranges_an_instance_a_requ
         .iter()
         .map(|u| fake_instance(u, payload).len() as u64)
         .sum();
-    assert_eq!(summary.bytes, total);
+    assert_eq!(summary.bytes, total, "each instance counted once");
+    server.recorded()
+}
 
-    let recorded = server.recorded();
+#[tokio::test]
+async fn one_series_of_large_instances_is_retrieved_in_ranges_an_instance_a_request() {
+    let recorded = retrieve_one_series(300 * 1024, 2).await;
     let targets: Vec<&str> = recorded.iter().map(|r| r.target.as_str()).collect();
     assert!(
         targets[0].starts_with("/dicom-web/studies/1.2.3/series?"),
@@ -440,41 +430,8 @@ async fn one_series_of_large_instances_is_retrieved_in_ranges_an_instance_a_requ
 
 #[tokio::test]
 async fn one_series_of_small_instances_is_one_request_after_the_first_instance() {
-    let payload = 1000;
-    let server = one_series(payload).await;
-    let dir = tempfile::tempdir().unwrap();
-    let options = RetrieveOptions::new().concurrency(3);
-    let summary = client(server.url())
-        .retrieve_instances_to_dir_with(&study(), dir.path(), &options)
-        .await
-        .unwrap();
-    // The first instance came twice and is counted once.
-    let uids: Vec<&str> = summary
-        .files
-        .iter()
-        .map(|f| f.sop_instance_uid.as_str())
-        .collect();
-    assert_eq!(
-        uids,
-        [
-            "1.2.3.1.1",
-            "1.2.3.1.2",
-            "1.2.3.1.3",
-            "1.2.3.1.4",
-            "1.2.3.1.5"
-        ]
-    );
-    let total: u64 = uids
-        .iter()
-        .map(|u| fake_instance(u, payload).len() as u64)
-        .sum();
-    assert_eq!(summary.bytes, total);
-    assert_eq!(
-        std::fs::read(dir.path().join("1.2.3.1.1.dcm")).unwrap(),
-        fake_instance("1.2.3.1.1", payload)
-    );
-    assert_eq!(names(dir.path()).len(), 5);
-    let recorded = server.recorded();
+    // The first instance comes twice (alone, then with the study) and is counted once.
+    let recorded = retrieve_one_series(1000, 3).await;
     let targets: Vec<&str> = recorded.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(targets.len(), 4, "{targets:?}");
     assert_eq!(targets[2], instance_path("1.2.3.1.1"));
