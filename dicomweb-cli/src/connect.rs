@@ -24,7 +24,7 @@ use gcp_credentials::{
 };
 
 use crate::Failure;
-use dicomweb_dimse::Modalities;
+use dicomweb_dimse::{Modalities, TlsFiles};
 
 use crate::endpoint::{self, Endpoint, Endpoints};
 
@@ -124,6 +124,10 @@ impl Options {
             Some(path) => Some((path.clone(), Modalities::load(path)?)),
             None => None,
         };
+        let tls = match &self.config {
+            Some(path) => TlsFiles::load_orthanc_config(path)?,
+            None => None,
+        };
         let servers = config
             .iter()
             .flat_map(|(_, registry)| registry.iter().map(|(name, _)| name.to_owned()))
@@ -137,7 +141,7 @@ impl Options {
                 options.limits(builder).progress(progress.clone()).build()
             }
         });
-        Ok(Endpoints::new(connect, servers, devices))
+        Ok(Endpoints::new(connect, servers, devices, tls))
     }
 
     /// The timeouts and retries the options ask for, on top of `builder`.

@@ -76,12 +76,14 @@ pub mod scu;
 pub mod sop_classes;
 pub mod spool;
 mod store;
+pub mod tls;
 pub mod upload;
 
 pub use adapter::{Adapter, AdapterBuilder, AdapterConfig};
 pub use error::Error;
 pub use modalities::{Modalities, Modality};
+pub use tls::{DicomTls, TlsFiles};
 pub use upload::policy::UploadOptions;
 
 /// The crates whose types this one's API exposes, re-exported so users match versions.
-pub use {dicom_ul, dicomweb_client, orthanc_jobs};
+pub use {dicom_ul, dicomweb_client, orthanc_jobs, rustls};
