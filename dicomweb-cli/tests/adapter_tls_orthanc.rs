@@ -222,3 +222,95 @@ fn a_transfer_reaches_a_tls_device_named_in_config_or_by_dimses_url() {
     let _ = scp.kill();
     let _ = scp.wait();
 }
+
+#[test]
+fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
+    let pki = TestPki::generate().unwrap();
+    let adapter_port = free_port();
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    // The DIMSE peer, over TLS with the client certificate.
+    let peer = Orthanc::start_with_config(&serde_json::json!({
+        "DicomAet": "PEER",
+        "DicomPort": free_port(),
+        "DicomTlsEnabled": true,
+        "DicomTlsCertificate": path(&pki.client.cert),
+        "DicomTlsPrivateKey": path(&pki.client.key),
+        "DicomTlsTrustedCertificates": path(&pki.ca),
+        "DicomModalities": {
+            "adapter": { "AET": AET, "Host": "127.0.0.1", "Port": adapter_port, "UseDicomTls": true }
+        }
+    }))
+    .unwrap();
+    let server = Orthanc::start().unwrap();
+    let spec = StudySpec {
+        series: 2,
+        instances_per_series: 2,
+        ..StudySpec::new(99)
+    };
+    let expected = upload_study(&peer, &spec);
+    let received = tempfile::tempdir().unwrap();
+    let (mut scp, scp_port) = storescp_with(received.path(), &tls_args(&pki.server, &pki.ca));
+    let config = tempfile::tempdir().unwrap();
+    let modalities = config.path().join("orthanc.json");
+    std::fs::write(
+        &modalities,
+        format!(
+            r#"{{ "DicomModalities": {{
+                 "dest": {{ "AET": "DEST", "Host": "localhost", "Port": {scp_port}, "UseDicomTls": true }} }} }}"#
+        ),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut flags = adapter_tls_flags(&pki);
+    flags.extend(["--modalities", modalities.to_str().unwrap()]);
+    let adapter = AdapterProcess::start(
+        &server.dicomweb_url(),
+        &state.path().join("state"),
+        adapter_port,
+        &flags,
+    );
+
+    // Orthanc → TLS → adapter → STOW-RS → the server.
+    let study_id = peer
+        .lookup(&spec.study_uid())
+        .unwrap()
+        .into_iter()
+        .find(|(kind, _)| kind == "Study")
+        .map(|(_, id)| id)
+        .unwrap();
+    let body = serde_json::json!({ "Resources": [study_id], "Synchronous": true }).to_string();
+    let answer = peer
+        .request("POST", "/modalities/adapter/store", &[], body.as_bytes())
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        200,
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&answer.body),
+        adapter.log(),
+        peer.log()
+    );
+    wait_for_instances(&server, 4, || adapter.log());
+
+    // Orthanc asks the adapter over TLS for a C-MOVE to storescp, reached over TLS too.
+    let body = serde_json::json!({
+        "Level": "Study",
+        "Resources": [{ "StudyInstanceUID": spec.study_uid() }],
+        "TargetAet": "DEST",
+        "Synchronous": true
+    })
+    .to_string();
+    let answer = peer
+        .request("POST", "/modalities/adapter/move", &[], body.as_bytes())
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        200,
+        "{}\n{}",
+        String::from_utf8_lossy(&answer.body),
+        adapter.log()
+    );
+    assert_eq!(data_sets_in(received.path()), expected, "{}", adapter.log());
+    let _ = scp.kill();
+    let _ = scp.wait();
+}
