@@ -24,6 +24,10 @@
 //! - **Transfers to a device** ([`export::DimseTransferJob`]): a study copied from a DICOMweb
 //!   server to a DICOM device by C-STORE as a persistent, resumable job (`dicomweb transfer
 //!   --to` a `DicomModalities` name or `dimse://AET@host:port`).
+//! - **DICOM TLS** ([`tls`]): with [`DicomTls`] settings the adapter listens for TLS only
+//!   (client certificates required and verified when CAs are trusted: mutual TLS), and
+//!   C-STOREs to devices marked `UseDicomTls` (or `dimses://`) go over TLS, the device's
+//!   certificate verified against those CAs. rustls with the `ring` provider.
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
@@ -50,8 +54,8 @@
 //!
 //! # What it does not do (yet)
 //!
-//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations) and
-//! storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! Storage commitment is not served. TLS settings are read once (a renewed certificate takes
+//! a new [`Adapter`]), and one set serves both directions. Negotiation accepts every proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
