@@ -124,9 +124,10 @@ impl Options {
             Some(path) => Some((path.clone(), Modalities::load(path)?)),
             None => None,
         };
+        // Needed only for a device marked for TLS: an error waits until one is resolved.
         let tls = match &self.config {
-            Some(path) => TlsFiles::load_orthanc_config(path)?,
-            None => None,
+            Some(path) => TlsFiles::load_orthanc_config(path).map_err(|e| e.to_string()),
+            None => Ok(None),
         };
         let servers = config
             .iter()

@@ -34,13 +34,13 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// The endpoints of `connect`, and the devices of `devices` (with the file they came from),
-    /// reached over TLS with `tls` when marked for it (the files are read when such a device
-    /// is resolved).
+    /// reached over TLS with `tls` when marked for it (the files are read, and an error in
+    /// finding them reported, when such a device is resolved).
     pub fn new(
         connect: Connect,
         servers: BTreeSet<String>,
         devices: Option<(PathBuf, Modalities)>,
-        tls: Option<TlsFiles>,
+        tls: Result<Option<TlsFiles>, String>,
     ) -> Endpoints {
         let names: BTreeSet<String> = devices
             .as_ref()
@@ -53,14 +53,17 @@ impl Endpoints {
                     return Ok(device);
                 }
                 match &tls {
-                    Some(files) if files.trusted.is_some() => {
+                    Err(reason) => Err(dicomweb_dimse::Error::Config(format!(
+                        "the device {endpoint:?} wants DICOM over TLS: {reason}"
+                    ))),
+                    Ok(Some(files)) if files.trusted.is_some() => {
                         Ok(device.with_tls(DicomTls::load(files)?))
                     }
-                    _ => Err(dicomweb_dimse::Error::Config(format!(
+                    Ok(_) => Err(dicomweb_dimse::Error::Config(format!(
                         "the device {endpoint:?} wants DICOM over TLS: expected --config FILE \
                          to name DicomTlsCertificate, DicomTlsPrivateKey and \
                          DicomTlsTrustedCertificates (the CAs that verify the device), found {}",
-                        if tls.is_some() {
+                        if matches!(tls, Ok(Some(_))) {
                             "no DicomTlsTrustedCertificates"
                         } else {
                             "none of them"

@@ -103,18 +103,15 @@ impl TlsFiles {
 pub struct DicomTls {
     server: Arc<ServerConfig>,
     client: Option<Arc<ClientConfig>>,
-    files: Option<TlsFiles>,
+    files: TlsFiles,
 }
 
 impl fmt::Debug for DicomTls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("DicomTls");
-        if let Some(files) = &self.files {
-            s.field("certificate", &files.certificate)
-                .field("private_key", &"[redacted]")
-                .field("trusted", &files.trusted);
-        }
-        s.field("verifies_clients", &self.verifies_clients())
+        f.debug_struct("DicomTls")
+            .field("certificate", &self.files.certificate)
+            .field("private_key", &"[redacted]")
+            .field("trusted", &self.files.trusted)
             .finish_non_exhaustive()
     }
 }
@@ -172,19 +169,8 @@ impl DicomTls {
         Ok(DicomTls {
             server: Arc::new(server),
             client,
-            files: Some(files.clone()),
+            files: files.clone(),
         })
-    }
-
-    /// Settings of our own making: `server` for listening, `client` (if any) for sending to
-    /// devices marked for TLS. Both should use the `ring` crypto provider (or whichever the
-    /// program installed), as the rest of the family does.
-    pub fn from_configs(server: Arc<ServerConfig>, client: Option<Arc<ClientConfig>>) -> DicomTls {
-        DicomTls {
-            server,
-            client,
-            files: None,
-        }
     }
 
     /// The listening side's settings.
@@ -198,16 +184,15 @@ impl DicomTls {
         self.client.clone()
     }
 
-    /// Whether the listening side requires client certificates (mutual TLS).
+    /// Whether the listening side requires client certificates (mutual TLS): when CAs are
+    /// trusted.
     pub fn verifies_clients(&self) -> bool {
-        self.files
-            .as_ref()
-            .map_or(self.client.is_some(), |f| f.trusted.is_some())
+        self.files.trusted.is_some()
     }
 
-    /// The files these settings came from, if they did.
-    pub fn files(&self) -> Option<&TlsFiles> {
-        self.files.as_ref()
+    /// The files these settings came from.
+    pub fn files(&self) -> &TlsFiles {
+        &self.files
     }
 }
 
@@ -309,7 +294,7 @@ mod tests {
         let tls = DicomTls::load(&files).unwrap();
         assert!(tls.verifies_clients());
         assert!(tls.client_config().is_some());
-        assert_eq!(tls.files(), Some(&files));
+        assert_eq!(tls.files(), &files);
         let shown = format!("{tls:?}");
         assert!(
             shown.contains("[redacted]") && shown.contains("server.crt"),
