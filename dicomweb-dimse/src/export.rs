@@ -307,7 +307,7 @@ impl DimseTransferJob {
         let device = (self.resolve)(&self.state.destination)?;
         let classes: BTreeSet<&str> = batch.iter().map(|i| i.class.as_str()).collect();
         let classes: Vec<&str> = classes.into_iter().collect();
-        let mut scu = StoreScu::connect(
+        let mut scu = StoreScu::connect_with(
             &self.state.calling_aet,
             &device.modality,
             device.tls.as_ref(),

@@ -101,20 +101,42 @@ pub struct StoreScu {
     move_originator: Option<(String, u16)>,
 }
 
-/// The association of a [`StoreScu`]: over TCP, or TLS over TCP.
+/// The association of a [`StoreScu`]: over TCP, or TLS over TCP (boxed: a few hundred
+/// bytes, and a StoreScu is moved around).
 #[derive(Debug)]
 enum Link {
-    Tcp(AsyncClientAssociation<TcpStream>),
+    Tcp(Box<AsyncClientAssociation<TcpStream>>),
     Tls(Box<AsyncClientAssociation<AsyncTlsStream>>),
 }
 
 impl StoreScu {
     /// Associates as `our_aet` with `modality`, proposing for each of `sop_classes` a
     /// presentation context per transfer syntax of [`PROPOSED_TRANSFER_SYNTAXES`] (at most
-    /// 128 contexts in all). A device marked for TLS is reached with `tls`'s sending side
-    /// (an error when there is none: without trusted CAs its certificate cannot be verified);
-    /// `timeout` bounds the TLS handshake and association, and each wait for the device.
+    /// 128 contexts in all), without TLS settings: a device marked for TLS is an error (see
+    /// [`StoreScu::connect_with`]).
     pub async fn connect(
+        our_aet: &str,
+        modality: &Modality,
+        sop_classes: &[&str],
+        max_pdu_length: u32,
+        timeout: Duration,
+    ) -> Result<StoreScu, Error> {
+        StoreScu::connect_with(
+            our_aet,
+            modality,
+            None,
+            sop_classes,
+            max_pdu_length,
+            timeout,
+        )
+        .await
+    }
+
+    /// [`StoreScu::connect`] with TLS settings: a device marked for TLS is reached with
+    /// `tls`'s sending side (an error when there is none: without trusted CAs its certificate
+    /// cannot be verified); `timeout` bounds the TLS handshake and association, and each wait
+    /// for the device.
+    pub async fn connect_with(
         our_aet: &str,
         modality: &Modality,
         tls: Option<&DicomTls>,
@@ -159,7 +181,7 @@ impl StoreScu {
         }
         let address = format!("{}:{}", modality.host, modality.port);
         let link = match client_tls {
-            None => Link::Tcp(options.establish_async(address.as_str()).await?),
+            None => Link::Tcp(Box::new(options.establish_async(address.as_str()).await?)),
             Some(config) => {
                 let options = options.tls_config(config).server_name(&modality.host);
                 let establish = options.establish_tls_async(address.as_str());
@@ -198,7 +220,7 @@ impl StoreScu {
         let originator = self.move_originator.clone();
         let sent = match &mut self.link {
             Link::Tcp(association) => {
-                send_instance(association, source, message_id, originator).await
+                send_instance(association.as_mut(), source, message_id, originator).await
             }
             Link::Tls(association) => {
                 send_instance(association.as_mut(), source, message_id, originator).await

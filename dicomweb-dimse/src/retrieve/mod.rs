@@ -254,7 +254,7 @@ async fn open_destination(
         .collect();
     let classes: Vec<&str> = classes.into_iter().collect();
     let aet = shared.config.aet.trim();
-    let mut scu = StoreScu::connect(
+    let mut scu = StoreScu::connect_with(
         aet,
         modality,
         shared.config.tls.as_ref(),
