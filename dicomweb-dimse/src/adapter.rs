@@ -315,10 +315,10 @@ impl Adapter {
             let guard = OpenGuard(open.clone());
             let options = options.clone();
             let shared = shared.clone();
-            let tls = tls.is_some();
+            let over_tls = tls.is_some();
             tracker.spawn(async move {
                 let _guard = guard;
-                if !tls {
+                if !over_tls {
                     return established(options.establish_async(socket).await, peer, shared).await;
                 }
                 // dicom-ul's read timeout starts after the handshake: the idle timeout covers

@@ -23,7 +23,7 @@
 //!   sub-operation is counted, never dropped. The C-STORE SCU is public ([`scu::StoreScu`]).
 //! - **Transfers to a device** ([`export::DimseTransferJob`]): a study copied from a DICOMweb
 //!   server to a DICOM device by C-STORE as a persistent, resumable job (`dicomweb transfer
-//!   --to` a `DicomModalities` name or `dimse://AET@host:port`).
+//!   --to` a `DicomModalities` name, `dimse://AET@host:port`, or `dimses://…` over TLS).
 //! - **DICOM TLS** ([`tls`]): with [`DicomTls`] settings the adapter listens for TLS only
 //!   (client certificates required and verified when CAs are trusted: mutual TLS), and
 //!   C-STOREs to devices marked `UseDicomTls` (or `dimses://`) go over TLS, the device's
