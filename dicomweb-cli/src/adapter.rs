@@ -1,13 +1,15 @@
 //! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb server of the global
 //! options (dicomweb-dimse's [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
 //! `info` by default); SIGTERM or Ctrl-C stops accepting, finishes the operations in flight
-//! and exits.
+//! and exits. With `--tls-cert` and `--tls-key` it listens for DICOM over TLS only (with
+//! `--tls-ca`, clients must present a certificate that CA signed), and C-MOVEs to devices
+//! marked `UseDicomTls` go over TLS with the same files.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use dicomweb_client::Client;
-use dicomweb_dimse::{Adapter, Modalities};
+use dicomweb_dimse::{Adapter, DicomTls, Modalities, TlsFiles};
 
 use crate::Failure;
 
@@ -43,6 +45,17 @@ pub struct Args {
     /// Abort an association idle for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     idle_timeout: u64,
+    /// Listen for DICOM over TLS only, presenting this certificate (PEM; then any
+    /// intermediate certificates). C-MOVEs to devices marked UseDicomTls go over TLS too.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, not encrypted).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Trusted CA certificates (PEM): clients must present a certificate one of them signed
+    /// (mutual TLS), and C-MOVE destinations over TLS are verified against them.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
 }
 
 /// Runs the adapter until SIGTERM or Ctrl-C.
@@ -66,6 +79,10 @@ pub async fn run(args: &Args, client: &Client) -> Result<(), Failure> {
     }
     for aet in &args.allow {
         builder.allow(aet.clone());
+    }
+    if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let files = TlsFiles::new(certificate, key, args.tls_ca.clone());
+        builder.tls(DicomTls::load(&files)?);
     }
     let adapter = builder.bind().await?;
     adapter.run(stop_signal()).await?;

@@ -24,7 +24,7 @@ use gcp_credentials::{
 };
 
 use crate::Failure;
-use dicomweb_dimse::Modalities;
+use dicomweb_dimse::{Modalities, TlsFiles};
 
 use crate::endpoint::{self, Endpoint, Endpoints};
 
@@ -124,6 +124,11 @@ impl Options {
             Some(path) => Some((path.clone(), Modalities::load(path)?)),
             None => None,
         };
+        // Needed only for a device marked for TLS: an error waits until one is resolved.
+        let tls = match &self.config {
+            Some(path) => TlsFiles::load_orthanc_config(path).map_err(|e| e.to_string()),
+            None => Ok(None),
+        };
         let servers = config
             .iter()
             .flat_map(|(_, registry)| registry.iter().map(|(name, _)| name.to_owned()))
@@ -137,7 +142,7 @@ impl Options {
                 options.limits(builder).progress(progress.clone()).build()
             }
         });
-        Ok(Endpoints::new(connect, servers, devices))
+        Ok(Endpoints::new(connect, servers, devices, tls))
     }
 
     /// The timeouts and retries the options ask for, on top of `builder`.

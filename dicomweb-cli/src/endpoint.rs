@@ -2,7 +2,10 @@
 //! entry in `--config FILE` (Orthanc's configuration format): a `DicomWeb.Servers` entry (its
 //! URL, user and password, headers, client certificate) or a `GoogleCloudPlatform.Accounts`
 //! entry (a Healthcare API store, tokens from that account's credentials). A destination may
-//! also be a DICOM device: a `DicomModalities` entry or `dimse://AET@host:port` (C-STORE).
+//! also be a DICOM device: a `DicomModalities` entry or `dimse://AET@host:port` (C-STORE;
+//! `dimses://` over TLS). A device marked for TLS (`UseDicomTls`, or `dimses://`) is reached
+//! with the DICOM TLS files `--config` names at its top level, as Orthanc reads them:
+//! `DicomTlsCertificate`, `DicomTlsPrivateKey`, `DicomTlsTrustedCertificates`.
 //!
 //! A URL gets the global `--user`/`--password`/`--token`/`-H` options; a name gets only its
 //! entry's credentials, never the global ones. Jobs save the endpoint as given — a name or a
@@ -14,8 +17,8 @@ use std::sync::Arc;
 
 use dicomweb_client::jobs::Connect;
 use dicomweb_client::{Error, ServerConfig, ServerRegistry};
-use dicomweb_dimse::Modalities;
-use dicomweb_dimse::export::{Resolve, parse_dimse_url};
+use dicomweb_dimse::export::{Device, Resolve, is_dimse_url, parse_dimse_url};
+use dicomweb_dimse::{DicomTls, Modalities, TlsFiles};
 
 /// How `transfer` and `jobs` reach their endpoints: DICOMweb clients, and DICOM devices.
 #[derive(Clone)]
@@ -30,19 +33,46 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The endpoints of `connect`, and the devices of `devices` (with the file they came from).
+    /// The endpoints of `connect`, and the devices of `devices` (with the file they came from),
+    /// reached over TLS with `tls` when marked for it (the files are read, and an error in
+    /// finding them reported, when such a device is resolved).
     pub fn new(
         connect: Connect,
         servers: BTreeSet<String>,
         devices: Option<(PathBuf, Modalities)>,
+        tls: Result<Option<TlsFiles>, String>,
     ) -> Endpoints {
         let names: BTreeSet<String> = devices
             .as_ref()
             .map(|(_, known)| known.iter().map(|(name, _)| name.to_owned()).collect())
             .unwrap_or_default();
         let resolve: Resolve = Arc::new(move |endpoint: &str| {
+            let with_tls = |modality: dicomweb_dimse::Modality| {
+                let device = Device::new(modality);
+                if !device.modality.tls {
+                    return Ok(device);
+                }
+                match &tls {
+                    Err(reason) => Err(dicomweb_dimse::Error::Config(format!(
+                        "the device {endpoint:?} wants DICOM over TLS: {reason}"
+                    ))),
+                    Ok(Some(files)) if files.trusted.is_some() => {
+                        Ok(device.with_tls(DicomTls::load(files)?))
+                    }
+                    Ok(_) => Err(dicomweb_dimse::Error::Config(format!(
+                        "the device {endpoint:?} wants DICOM over TLS: expected --config FILE \
+                         to name DicomTlsCertificate, DicomTlsPrivateKey and \
+                         DicomTlsTrustedCertificates (the CAs that verify the device), found {}",
+                        if matches!(tls, Ok(Some(_))) {
+                            "no DicomTlsTrustedCertificates"
+                        } else {
+                            "none of them"
+                        }
+                    ))),
+                }
+            };
             if let Some(device) = parse_dimse_url(endpoint) {
-                return device;
+                return with_tls(device?);
             }
             let Some((path, known)) = &devices else {
                 return Err(dicomweb_dimse::Error::Config(format!(
@@ -50,7 +80,7 @@ impl Endpoints {
                      entry of a configuration file, but no --config FILE was given"
                 )));
             };
-            known.get(endpoint).cloned().ok_or_else(|| {
+            let modality = known.get(endpoint).cloned().ok_or_else(|| {
                 let names: Vec<&str> = known.iter().map(|(name, _)| name).collect();
                 dicomweb_dimse::Error::Config(format!(
                     "{}: no DicomModalities entry {endpoint:?} (known: {})",
@@ -61,7 +91,8 @@ impl Endpoints {
                         names.join(", ")
                     }
                 ))
-            })
+            })?;
+            with_tls(modality)
         });
         Endpoints {
             connect,
@@ -74,7 +105,7 @@ impl Endpoints {
     /// Whether `endpoint` is a DICOM device (a `dimse://` URL, or a `DicomModalities` name
     /// that is not also a DICOMweb entry's) rather than a DICOMweb endpoint.
     pub fn is_device(&self, endpoint: &str) -> Result<bool, Error> {
-        if endpoint.starts_with("dimse://") {
+        if is_dimse_url(endpoint) {
             return Ok(true);
         }
         match (

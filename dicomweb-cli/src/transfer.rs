@@ -25,7 +25,8 @@ pub struct Args {
     from: String,
     /// The destination: a DICOMweb root URL, an entry's name in --config (DicomWeb.Servers,
     /// GoogleCloudPlatform.Accounts, or DicomModalities: a DICOM device, sent to by C-STORE),
-    /// or a DICOM device as dimse://AET@host:port.
+    /// or a DICOM device as dimse://AET@host:port (dimses:// over TLS; a device over TLS uses
+    /// --config's DicomTlsCertificate, DicomTlsPrivateKey and DicomTlsTrustedCertificates).
     #[arg(long, value_name = "URL|NAME")]
     to: String,
     #[command(flatten)]

@@ -5,7 +5,9 @@
 //! accepting, lets each association finish the message in progress (idle ones are aborted),
 //! hands what waits for a batch to the upload queue and stops the queue's engine. Beyond
 //! `max_associations` open at once, a new connection's A-ASSOCIATE-RQ is answered with
-//! A-ASSOCIATE-RJ transient, temporary congestion.
+//! A-ASSOCIATE-RJ transient, temporary congestion. With [`DicomTls`] settings it listens for
+//! TLS only: each connection's TLS handshake comes first (within the idle timeout), and a
+//! connection that does not complete one is closed without an association.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,20 +17,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use dicom_ul::association::AsyncServerAssociation;
 use dicom_ul::pdu::{
     AssociationRJ, AssociationRJResult, AssociationRJServiceProviderPresentationReason,
     AssociationRJSource,
 };
 use dicom_ul::{Pdu, ServerAssociationOptions};
 use dicomweb_client::Client;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::association::Stream;
 use crate::modalities::Modalities;
 use crate::policy::{AcceptProposedRoles, Admission, AeTitles, admit_connection};
 use crate::spool::Spool;
+use crate::tls::DicomTls;
 use crate::upload::UploadQueue;
 use crate::upload::policy::UploadOptions;
 use crate::{Error, association};
@@ -61,6 +66,8 @@ pub struct AdapterConfig {
     pub upload: UploadOptions,
     /// How many upload batches are sent at once.
     pub upload_workers: usize,
+    /// DICOM TLS: listen for TLS only, and reach devices marked `UseDicomTls` with it.
+    pub tls: Option<DicomTls>,
 }
 
 /// Configures an [`Adapter`]: `&mut self` setters, then [`bind`](AdapterBuilder::bind).
@@ -131,6 +138,14 @@ impl AdapterBuilder {
         self
     }
 
+    /// DICOM TLS (see [`DicomTls`]): the adapter then listens for TLS only (requiring client
+    /// certificates when the settings trust CAs), and C-MOVE sub-operations to devices marked
+    /// `UseDicomTls` go over TLS too.
+    pub fn tls(&mut self, tls: DicomTls) -> &mut Self {
+        self.config.tls = Some(tls);
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &AdapterConfig {
         &self.config
@@ -165,7 +180,7 @@ impl AdapterBuilder {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
-        let options = ServerAssociationOptions::new()
+        let mut options = ServerAssociationOptions::new()
             .ae_access_control(AeTitles {
                 allowed: config.allowed.clone(),
             })
@@ -175,6 +190,9 @@ impl AdapterBuilder {
             .max_pdu_length(config.max_pdu_length)
             .strict(true)
             .read_timeout(config.idle_timeout);
+        if let Some(tls) = &config.tls {
+            options = options.tls_config(tls.server_config());
+        }
         Ok(Adapter {
             listener,
             options: Arc::new(options),
@@ -234,6 +252,7 @@ impl Adapter {
                 max_pdu_length: 64 * 1024,
                 upload: UploadOptions::default(),
                 upload_workers: 2,
+                tls: None,
             },
         }
     }
@@ -255,7 +274,8 @@ impl Adapter {
         } = self;
         let tracker = TaskTracker::new();
         let open = Arc::new(AtomicUsize::new(0));
-        tracing::info!(aet = shared.config.aet, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), sync = shared.config.sync, "DIMSE adapter listening");
+        let tls = shared.config.tls.as_ref().map(DicomTls::server_config);
+        tracing::info!(aet = shared.config.aet, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), sync = shared.config.sync, tls = tls.is_some(), client_certificates = shared.config.tls.as_ref().is_some_and(DicomTls::verifies_clients), "DIMSE adapter listening");
         tokio::pin!(shutdown);
         loop {
             let (socket, peer) = tokio::select! {
@@ -274,27 +294,39 @@ impl Adapter {
                 == Admission::Congested
             {
                 tracing::warn!(%peer, max = shared.config.max_associations, "too many associations: refused, temporary congestion");
-                tracker.spawn(reject_congested(socket, shared.config.max_pdu_length));
+                let (max_pdu_length, idle) =
+                    (shared.config.max_pdu_length, shared.config.idle_timeout);
+                match &tls {
+                    None => tracker.spawn(reject_congested(socket, max_pdu_length)),
+                    Some(config) => {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+                        tracker.spawn(async move {
+                            if let Ok(Ok(socket)) =
+                                tokio::time::timeout(idle, acceptor.accept(socket)).await
+                            {
+                                reject_congested(socket, max_pdu_length).await;
+                            }
+                        })
+                    }
+                };
                 continue;
             }
             open.fetch_add(1, Ordering::SeqCst);
             let guard = OpenGuard(open.clone());
             let options = options.clone();
             let shared = shared.clone();
+            let over_tls = tls.is_some();
             tracker.spawn(async move {
                 let _guard = guard;
-                match options.establish_async(socket).await {
-                    Ok(association) => {
-                        use dicom_ul::association::Association as _;
-                        let accepted = association
-                            .presentation_contexts()
-                            .iter()
-                            .filter(|pc| pc.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance)
-                            .count();
-                        tracing::info!(%peer, calling = association.peer_ae_title().trim(), contexts = accepted, "association accepted");
-                        association::serve(association, shared).await;
-                    }
-                    Err(error) => tracing::warn!(%peer, %error, "association not established"),
+                if !over_tls {
+                    return established(options.establish_async(socket).await, peer, shared).await;
+                }
+                // dicom-ul's read timeout starts after the handshake: the idle timeout covers
+                // both, so a connection that says nothing cannot hold a place for ever.
+                let idle = shared.config.idle_timeout;
+                match tokio::time::timeout(idle, options.establish_tls_async(socket)).await {
+                    Ok(result) => established(result, peer, shared).await,
+                    Err(_) => tracing::warn!(%peer, "association not established: no TLS handshake and association request within the idle timeout"),
                 }
             });
         }
@@ -321,6 +353,32 @@ impl Adapter {
     }
 }
 
+/// Serves an association that negotiation established, or logs why there is none.
+async fn established<S: Stream>(
+    result: Result<AsyncServerAssociation<S>, dicom_ul::association::Error>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+) {
+    match result {
+        Ok(association) => {
+            use dicom_ul::association::Association as _;
+            let accepted = association
+                .presentation_contexts()
+                .iter()
+                .filter(|pc| {
+                    pc.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance
+                })
+                .count();
+            tracing::info!(%peer, calling = association.peer_ae_title().trim(), contexts = accepted, "association accepted");
+            association::serve(association, shared).await;
+        }
+        Err(error) => {
+            let error = crate::error::causes(&error);
+            tracing::warn!(%peer, %error, "association not established");
+        }
+    }
+}
+
 /// Counts an association as open while alive.
 struct OpenGuard(Arc<AtomicUsize>);
 
@@ -331,7 +389,10 @@ impl Drop for OpenGuard {
 }
 
 /// Reads the A-ASSOCIATE-RQ and answers A-ASSOCIATE-RJ transient, temporary congestion.
-async fn reject_congested(mut socket: TcpStream, max_pdu_length: u32) {
+async fn reject_congested<S>(mut socket: S, max_pdu_length: u32)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut buffer = BytesMut::new();
     let read = tokio::time::timeout(
         Duration::from_secs(10),

@@ -17,7 +17,7 @@ use dicom_ul::pdu::{
     AbortRQServiceProviderReason, AbortRQSource, PDataValue, PDataValueType,
     PresentationContextResultReason,
 };
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::adapter::Shared;
 use crate::command::{Command, CommandField, MAX_COMMAND_BYTES, Response};
@@ -30,7 +30,12 @@ use crate::{find, retrieve};
 /// Status 0122: SOP class not supported.
 pub(crate) const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
 
-type Association = AsyncServerAssociation<TcpStream>;
+/// What an association runs over: a TCP connection, or TLS over one.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
+type Association<S> = AsyncServerAssociation<S>;
 
 /// The largest C-FIND identifier accepted.
 const MAX_IDENTIFIER_BYTES: usize = 1024 * 1024;
@@ -86,7 +91,7 @@ enum Progress {
 }
 
 /// Serves an established association until it is released, aborted or fails.
-pub(crate) async fn serve(mut association: Association, shared: Arc<Shared>) {
+pub(crate) async fn serve<S: Stream>(mut association: Association<S>, shared: Arc<Shared>) {
     let calling = association_peer(&association);
     let mut progress = Progress::Idle;
     loop {
@@ -151,13 +156,13 @@ pub(crate) async fn serve(mut association: Association, shared: Arc<Shared>) {
     }
 }
 
-fn association_peer(association: &Association) -> String {
+fn association_peer<S: Stream>(association: &Association<S>) -> String {
     association.peer_ae_title().trim().to_owned()
 }
 
 /// Feeds one PDV to the message in progress; an error aborts the association.
-async fn handle_pdv(
-    association: &mut Association,
+async fn handle_pdv<S: Stream>(
+    association: &mut Association<S>,
     shared: &Arc<Shared>,
     calling: &str,
     progress: &mut Progress,
@@ -246,8 +251,8 @@ async fn handle_pdv(
     }
 }
 
-async fn feed_command(
-    association: &mut Association,
+async fn feed_command<S: Stream>(
+    association: &mut Association<S>,
     shared: &Arc<Shared>,
     calling: &str,
     progress: &mut Progress,
@@ -366,7 +371,7 @@ async fn feed_command(
 }
 
 /// The abstract and transfer syntaxes of an accepted presentation context.
-fn accepted_context(association: &Association, id: u8) -> Option<(String, String)> {
+fn accepted_context<S: Stream>(association: &Association<S>, id: u8) -> Option<(String, String)> {
     association
         .presentation_contexts()
         .iter()
@@ -380,8 +385,8 @@ fn accepted_context(association: &Association, id: u8) -> Option<(String, String
 }
 
 /// Sends a response command set (no data set) in one PDU.
-async fn send_response(
-    association: &mut Association,
+async fn send_response<S: Stream>(
+    association: &mut Association<S>,
     context: u8,
     response: &Response,
 ) -> Result<(), String> {
@@ -390,14 +395,14 @@ async fn send_response(
 
 /// Sends a message: its command set, then its data set if any, each cut into PDVs that fit the
 /// peer's maximum PDU length.
-pub(crate) async fn send_message<A>(
+pub(crate) async fn send_message<A, S: Stream>(
     association: &mut A,
     context: u8,
     command: &[u8],
     data: Option<&[u8]>,
 ) -> Result<(), String>
 where
-    A: AsyncAssociation<TcpStream> + Send,
+    A: AsyncAssociation<S> + Send,
 {
     send_pdvs(association, context, PDataValueType::Command, command, true).await?;
     if let Some(data) = data {
@@ -408,7 +413,7 @@ where
 
 /// Sends `bytes` as PDVs of one kind that fit the peer's maximum PDU length; the last one is
 /// marked last when `last` is set.
-pub(crate) async fn send_pdvs<A>(
+pub(crate) async fn send_pdvs<A, S: Stream>(
     association: &mut A,
     context: u8,
     value_type: PDataValueType,
@@ -416,7 +421,7 @@ pub(crate) async fn send_pdvs<A>(
     last: bool,
 ) -> Result<(), String>
 where
-    A: AsyncAssociation<TcpStream> + Send,
+    A: AsyncAssociation<S> + Send,
 {
     // A PDV item adds 6 bytes (length, context, control header) to its data; fragments stay
     // even.

@@ -18,6 +18,14 @@ pub enum Error {
         /// Expected and found.
         reason: String,
     },
+    /// A file of the DICOM TLS settings could not be used.
+    #[error("DICOM TLS: {file}: {reason}")]
+    Tls {
+        /// The file.
+        file: PathBuf,
+        /// Expected and found.
+        reason: String,
+    },
     /// A DIMSE command set was not what the standard says it must be.
     #[error("invalid DIMSE command set: expected {expected}, found {found}")]
     Command {
@@ -37,9 +45,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The upper layer (association, PDUs) failed.
-    #[error("DICOM upper layer: {0}")]
-    Association(#[from] Box<dicom_ul::association::Error>),
+    /// The upper layer (association, PDUs, TLS) failed; the message carries the causes (a
+    /// TLS handshake's reason is two levels down), so it is not chained as a source.
+    #[error("DICOM upper layer: {}", causes(.0.as_ref()))]
+    Association(Box<dicom_ul::association::Error>),
     /// A DICOM peer broke the protocol or left mid-message.
     #[error("DICOM peer: {0}")]
     Peer(String),
@@ -74,4 +83,25 @@ impl From<dicom_ul::association::Error> for Error {
     fn from(error: dicom_ul::association::Error) -> Self {
         Error::Association(Box::new(error))
     }
+}
+
+impl From<Box<dicom_ul::association::Error>> for Error {
+    fn from(error: Box<dicom_ul::association::Error>) -> Self {
+        Error::Association(error)
+    }
+}
+
+/// An error's message followed by those of its sources, `: `-separated.
+pub(crate) fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -16,8 +16,9 @@
 //! with the device's reason; a broken association or an unreachable device is retried with
 //! backoff.
 //!
-//! The destination is saved as written — a `DicomModalities` name or `dimse://AET@host:port`,
-//! never a secret — and resolved at each step by the [`Resolve`] function given at restore;
+//! The destination is saved as written — a `DicomModalities` name, `dimse://AET@host:port` or
+//! `dimses://AET@host:port` (over TLS), never a secret — and resolved at each step by the
+//! [`Resolve`] function given at restore into a [`Device`], with the TLS settings to reach it;
 //! the source is a DICOMweb endpoint that the client's [`Connect`] resolves.
 
 use std::collections::BTreeSet;
@@ -34,6 +35,7 @@ use orthanc_jobs::{Job, JobRegistry, StepContext, StepFuture, StepOutcome};
 use serde::{Deserialize, Serialize};
 
 use crate::scu::{StoreScu, SubOutcome};
+use crate::tls::DicomTls;
 use crate::{Error, Modality};
 
 /// The type name of [`DimseTransferJob`] (Orthanc's `Type`).
@@ -41,7 +43,34 @@ pub const DIMSE_TRANSFER_JOB: &str = "DicomModalityTransfer";
 
 /// Finds the device an endpoint names: a `DicomModalities` entry, or `dimse://AET@host:port`
 /// (see [`parse_dimse_url`]).
-pub type Resolve = Arc<dyn Fn(&str) -> Result<Modality, Error> + Send + Sync>;
+pub type Resolve = Arc<dyn Fn(&str) -> Result<Device, Error> + Send + Sync>;
+
+/// A device to send to: where it is, and the TLS settings that reach it when it is marked
+/// for TLS ([`Modality::tls`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Device {
+    /// The device.
+    pub modality: Modality,
+    /// TLS settings, used when the device is marked for TLS.
+    pub tls: Option<DicomTls>,
+}
+
+impl Device {
+    /// A device reached without TLS settings (a device marked for TLS then fails).
+    pub fn new(modality: Modality) -> Device {
+        Device {
+            modality,
+            tls: None,
+        }
+    }
+
+    /// With these TLS settings.
+    pub fn with_tls(mut self, tls: DicomTls) -> Device {
+        self.tls = Some(tls);
+        self
+    }
+}
 
 /// The AE title a transfer calls itself by default.
 pub const DEFAULT_CALLING_AET: &str = "DICOMWEB";
@@ -62,12 +91,22 @@ const MAX_RETRIES: u32 = 8;
 const MAX_PDU_LENGTH: u32 = 16_384;
 const DEVICE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A device written as `dimse://AET@host:port`, or `None` when `text` is not such a URL.
+/// Whether `text` is written as a DICOM device URL (`dimse://` or `dimses://`).
+pub fn is_dimse_url(text: &str) -> bool {
+    text.starts_with("dimse://") || text.starts_with("dimses://")
+}
+
+/// A device written as `dimse://AET@host:port`, or as `dimses://AET@host:port` for one
+/// reached over TLS ([`Modality::tls`] set); `None` when `text` is not such a URL.
 pub fn parse_dimse_url(text: &str) -> Option<Result<Modality, Error>> {
-    let rest = text.strip_prefix("dimse://")?;
+    let (rest, tls) = match text.strip_prefix("dimses://") {
+        Some(rest) => (rest, true),
+        None => (text.strip_prefix("dimse://")?, false),
+    };
     let bad = |why: &str| {
         Some(Err(Error::Config(format!(
-            "{text:?} is not a DICOM device URL (dimse://AET@host:port): {why}"
+            "{text:?} is not a DICOM device URL (dimse://AET@host:port, or dimses:// for TLS): \
+             {why}"
         ))))
     };
     let Some((aet, address)) = rest.split_once('@') else {
@@ -85,7 +124,9 @@ pub fn parse_dimse_url(text: &str) -> Option<Result<Modality, Error>> {
     if host.is_empty() || port == 0 {
         return bad("no host, or port 0");
     }
-    Some(Ok(Modality::new(aet, host, port)))
+    let mut modality = Modality::new(aet, host, port);
+    modality.tls = tls;
+    Some(Ok(modality))
 }
 
 /// Registers [`DimseTransferJob`] so an engine can restore it, with `connect` for the source
@@ -263,12 +304,13 @@ impl DimseTransferJob {
         };
         let end = (self.state.cursor + self.state.batch).min(instances.len());
         let batch = &instances[self.state.cursor.min(end)..end];
-        let modality = (self.resolve)(&self.state.destination)?;
+        let device = (self.resolve)(&self.state.destination)?;
         let classes: BTreeSet<&str> = batch.iter().map(|i| i.class.as_str()).collect();
         let classes: Vec<&str> = classes.into_iter().collect();
-        let mut scu = StoreScu::connect(
+        let mut scu = StoreScu::connect_with(
             &self.state.calling_aet,
-            &modality,
+            &device.modality,
+            device.tls.as_ref(),
             &classes,
             MAX_PDU_LENGTH,
             DEVICE_TIMEOUT,
@@ -441,6 +483,13 @@ mod tests {
             Modality::new("STORESCP", "127.0.0.1", 11112)
         );
         assert!(parse_dimse_url("http://x/dicom-web").is_none());
+        let tls = parse_dimse_url("dimses://STORESCP@pacs.example:2762")
+            .unwrap()
+            .unwrap();
+        assert!(tls.tls);
+        assert_eq!((tls.aet.as_str(), tls.port), ("STORESCP", 2762));
+        assert!(is_dimse_url("dimses://A@h:1") && is_dimse_url("dimse://A@h:1"));
+        assert!(!is_dimse_url("https://h/dicom-web"));
         for bad in [
             "dimse://127.0.0.1:104",
             "dimse://@h:104",
@@ -449,6 +498,7 @@ mod tests {
             "dimse://A@:104",
             "dimse://A@h:port",
             "dimse://SEVENTEEN_LETTERS@h:104",
+            "dimses://A@h",
         ] {
             let error = parse_dimse_url(bad).unwrap().unwrap_err().to_string();
             assert!(

@@ -23,7 +23,11 @@
 //!   sub-operation is counted, never dropped. The C-STORE SCU is public ([`scu::StoreScu`]).
 //! - **Transfers to a device** ([`export::DimseTransferJob`]): a study copied from a DICOMweb
 //!   server to a DICOM device by C-STORE as a persistent, resumable job (`dicomweb transfer
-//!   --to` a `DicomModalities` name or `dimse://AET@host:port`).
+//!   --to` a `DicomModalities` name, `dimse://AET@host:port`, or `dimses://…` over TLS).
+//! - **DICOM TLS** ([`tls`]): with [`DicomTls`] settings the adapter listens for TLS only
+//!   (client certificates required and verified when CAs are trusted: mutual TLS), and
+//!   C-STOREs to devices marked `UseDicomTls` (or `dimses://`) go over TLS, the device's
+//!   certificate verified against those CAs. rustls with the `ring` provider.
 //! - Association policy: the called AE title must be the adapter's, the calling one any or
 //!   one of those allowed; beyond `max_associations`, A-ASSOCIATE-RJ (transient, temporary
 //!   congestion); idle associations are aborted. Each association and operation is logged
@@ -50,8 +54,8 @@
 //!
 //! # What it does not do (yet)
 //!
-//! There is no TLS (a move destination marked `UseDicomTls` fails its sub-operations) and
-//! storage commitment is not served. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! Storage commitment is not served. TLS settings are read once (a renewed certificate takes
+//! a new [`Adapter`]), and one set serves both directions. Negotiation accepts every proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
@@ -76,12 +80,14 @@ pub mod scu;
 pub mod sop_classes;
 pub mod spool;
 mod store;
+pub mod tls;
 pub mod upload;
 
 pub use adapter::{Adapter, AdapterBuilder, AdapterConfig};
 pub use error::Error;
 pub use modalities::{Modalities, Modality};
+pub use tls::{DicomTls, TlsFiles};
 pub use upload::policy::UploadOptions;
 
 /// The crates whose types this one's API exposes, re-exported so users match versions.
-pub use {dicom_ul, dicomweb_client, orthanc_jobs};
+pub use {dicom_ul, dicomweb_client, orthanc_jobs, rustls};

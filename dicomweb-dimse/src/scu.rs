@@ -2,7 +2,9 @@
 //! from a WADO-RS reply ([`PartStream`]) or a file ([`FileChunks`]), sent as a C-STORE, its
 //! data set streamed chunk by chunk into P-DATA PDVs (memory holds a chunk or two, whatever
 //! the instance's size), then its response awaited. [`StoreScu`] is the SCU on an association
-//! of its own to a [`Modality`].
+//! of its own to a [`Modality`], over TLS when the device is marked for it (`UseDicomTls`)
+//! with the [`DicomTls`] settings given: the device's certificate verified against the trusted
+//! CAs and named for its host, ours offered for mutual TLS.
 //!
 //! The instance's SOP class, SOP instance and transfer syntax come from its meta group (the
 //! core's `FileMeta`); it goes out on the accepted presentation context of that SOP class and
@@ -13,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use dicom_ul::association::client::AsyncTlsStream;
 use dicom_ul::association::{AsyncAssociation, AsyncClientAssociation};
 use dicom_ul::pdu::{PDataValueType, PresentationContextResultReason};
 use dicom_ul::{ClientAssociationOptions, Pdu};
@@ -21,8 +24,9 @@ use dicomweb_core::file_meta::FileMeta;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::association::send_pdvs;
+use crate::association::{Stream, send_pdvs};
 use crate::command::{Command, CommandField, StoreRequest};
+use crate::tls::DicomTls;
 use crate::{Error, Modality};
 
 /// The transfer syntaxes proposed for each SOP class, one presentation context each, so that
@@ -92,15 +96,24 @@ impl ChunkSource for FileChunks {
 /// A C-STORE SCU on an association of its own to a DICOM device.
 #[derive(Debug)]
 pub struct StoreScu {
-    association: AsyncClientAssociation<TcpStream>,
+    link: Link,
     next_message_id: u16,
     move_originator: Option<(String, u16)>,
+}
+
+/// The association of a [`StoreScu`]: over TCP, or TLS over TCP (boxed: a few hundred
+/// bytes, and a StoreScu is moved around).
+#[derive(Debug)]
+enum Link {
+    Tcp(Box<AsyncClientAssociation<TcpStream>>),
+    Tls(Box<AsyncClientAssociation<AsyncTlsStream>>),
 }
 
 impl StoreScu {
     /// Associates as `our_aet` with `modality`, proposing for each of `sop_classes` a
     /// presentation context per transfer syntax of [`PROPOSED_TRANSFER_SYNTAXES`] (at most
-    /// 128 contexts in all).
+    /// 128 contexts in all), without TLS settings: a device marked for TLS is an error (see
+    /// [`StoreScu::connect_with`]).
     pub async fn connect(
         our_aet: &str,
         modality: &Modality,
@@ -108,12 +121,48 @@ impl StoreScu {
         max_pdu_length: u32,
         timeout: Duration,
     ) -> Result<StoreScu, Error> {
-        if modality.tls {
-            return Err(Error::Config(format!(
-                "{} wants DICOM over TLS, which this adapter does not speak yet",
-                modality.aet
-            )));
-        }
+        StoreScu::connect_with(
+            our_aet,
+            modality,
+            None,
+            sop_classes,
+            max_pdu_length,
+            timeout,
+        )
+        .await
+    }
+
+    /// [`StoreScu::connect`] with TLS settings: a device marked for TLS is reached with
+    /// `tls`'s sending side (an error when there is none: without trusted CAs its certificate
+    /// cannot be verified); `timeout` bounds the TLS handshake and association, and each wait
+    /// for the device.
+    pub async fn connect_with(
+        our_aet: &str,
+        modality: &Modality,
+        tls: Option<&DicomTls>,
+        sop_classes: &[&str],
+        max_pdu_length: u32,
+        timeout: Duration,
+    ) -> Result<StoreScu, Error> {
+        let client_tls = match (modality.tls, tls.and_then(DicomTls::client_config)) {
+            (false, _) => None,
+            (true, Some(config)) => Some(config),
+            (true, None) => {
+                return Err(Error::Config(format!(
+                    "{} at {}:{} wants DICOM over TLS (UseDicomTls): expected TLS settings with \
+                     a certificate, its key and trusted CA certificates to verify the device's, \
+                     found {}",
+                    modality.aet,
+                    modality.host,
+                    modality.port,
+                    if tls.is_some() {
+                        "no trusted CA certificates"
+                    } else {
+                        "no TLS settings"
+                    }
+                )));
+            }
+        };
         let mut options = ClientAssociationOptions::new()
             .calling_ae_title(our_aet.trim().to_owned())
             .called_ae_title(modality.aet.trim().to_owned())
@@ -131,9 +180,24 @@ impl StoreScu {
             options = options.with_presentation_context(class.to_owned(), vec![syntax.to_owned()]);
         }
         let address = format!("{}:{}", modality.host, modality.port);
-        let association = options.establish_async(address.as_str()).await?;
+        let link = match client_tls {
+            None => Link::Tcp(Box::new(options.establish_async(address.as_str()).await?)),
+            Some(config) => {
+                let options = options.tls_config(config).server_name(&modality.host);
+                let establish = options.establish_tls_async(address.as_str());
+                let association =
+                    tokio::time::timeout(timeout, establish)
+                        .await
+                        .map_err(|_| {
+                            Error::Peer(format!(
+                                "{address}: no TLS handshake and association within {timeout:?}"
+                            ))
+                        })??;
+                Link::Tls(Box::new(association))
+            }
+        };
         Ok(StoreScu {
-            association,
+            link,
             next_message_id: 1,
             move_originator: None,
         })
@@ -153,20 +217,26 @@ impl StoreScu {
     ) -> Result<SubOutcome, Error> {
         let message_id = self.next_message_id;
         self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
-        let sent = send_instance(
-            &mut self.association,
-            source,
-            message_id,
-            self.move_originator.clone(),
-        )
-        .await
+        let originator = self.move_originator.clone();
+        let sent = match &mut self.link {
+            Link::Tcp(association) => {
+                send_instance(association.as_mut(), source, message_id, originator).await
+            }
+            Link::Tls(association) => {
+                send_instance(association.as_mut(), source, message_id, originator).await
+            }
+        }
         .map_err(Error::Peer)?;
         Ok(sent.outcome)
     }
 
     /// Releases the association.
     pub async fn release(self) -> Result<(), Error> {
-        Ok(self.association.release().await?)
+        match self.link {
+            Link::Tcp(association) => association.release().await?,
+            Link::Tls(association) => association.release().await?,
+        }
+        Ok(())
     }
 }
 
@@ -194,14 +264,15 @@ pub(crate) struct Sent {
 /// Sends the instance of `parts` (a WADO-RS part whose headers were read, or a file) as a
 /// C-STORE on `association`. An error means the association can no longer be used (a message
 /// half sent, or the peer gone).
-pub(crate) async fn send_instance<A, S>(
+pub(crate) async fn send_instance<A, T, S>(
     association: &mut A,
     parts: &mut S,
     message_id: u16,
     originator: Option<(String, u16)>,
 ) -> Result<Sent, String>
 where
-    A: AsyncAssociation<TcpStream> + Send,
+    A: AsyncAssociation<T> + Send,
+    T: Stream,
     S: ChunkSource + Send,
 {
     let mut prefix = BytesMut::new();
@@ -328,9 +399,10 @@ async fn drained<S: ChunkSource + Send>(parts: &mut S, reason: String) -> Result
 }
 
 /// Waits for the C-STORE-RSP to `message_id`; a C-CANCEL-RQ arriving meanwhile is noted.
-async fn response<A>(association: &mut A, message_id: u16) -> Result<(u16, bool), String>
+async fn response<A, T>(association: &mut A, message_id: u16) -> Result<(u16, bool), String>
 where
-    A: AsyncAssociation<TcpStream> + Send,
+    A: AsyncAssociation<T> + Send,
+    T: Stream,
 {
     let mut canceled = false;
     let mut command = Vec::new();

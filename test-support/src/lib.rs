@@ -1,6 +1,6 @@
 //! Helpers shared by the workspace's tests: a real Orthanc and a real PostgreSQL on free
 //! loopback ports,
-//! stand-in servers and generated DICOM data. Unpublished.
+//! stand-in servers, generated DICOM data and test certificates. Unpublished.
 
 pub mod files;
 #[cfg(feature = "standin")]
@@ -12,3 +12,5 @@ pub mod postgres;
 pub mod standin;
 pub mod strategies;
 pub mod study;
+#[cfg(feature = "tls")]
+pub mod tls;

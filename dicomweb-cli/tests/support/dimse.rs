@@ -389,10 +389,16 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
 /// dcmtk's `storescp` as AE title `DEST` on a free port, writing what it receives into `dir`
 /// (bit-preserving); returns once it listens.
 pub fn storescp(dir: &Path) -> (Child, u16) {
+    storescp_with(dir, &[])
+}
+
+/// [`storescp`] with more options (e.g. [`tls_args`]).
+pub fn storescp_with(dir: &Path, extra: &[String]) -> (Child, u16) {
     let port = free_port();
     let child = dcmtk("storescp")
         .args(["+xa", "-aet", "DEST", "-od"])
         .arg(dir)
+        .args(extra)
         .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -407,6 +413,27 @@ pub fn storescp(dir: &Path) -> (Child, u16) {
         std::thread::sleep(Duration::from_millis(20));
     }
     (child, port)
+}
+
+/// dcmtk's options for TLS with `pair`'s key and certificate, trusting `ca` (peers must
+/// present a certificate it signed, dcmtk's default).
+pub fn tls_args(pair: &test_support::tls::Pair, ca: &Path) -> Vec<String> {
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    vec![
+        "+tls".into(),
+        path(&pair.key),
+        path(&pair.cert),
+        "+cf".into(),
+        path(ca),
+    ]
+}
+
+/// echoscu over TLS with `extra` options (e.g. [`tls_args`]).
+pub fn echo_with(adapter: &AdapterProcess, extra: &[String]) -> Output {
+    run(dcmtk("echoscu")
+        .args(["-aet", "MODALITY", "-aec", AET])
+        .args(extra)
+        .args(["127.0.0.1", &adapter.port()]))
 }
 
 /// Uploads `spec`'s instances to `orthanc`; their data sets by SOP Instance UID, as a device

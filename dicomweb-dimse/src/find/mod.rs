@@ -16,8 +16,8 @@ use dicom_ul::association::AsyncServerAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType};
 use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::{DataSet, Element, Tag, Vr, part10};
-use tokio::net::TcpStream;
 
+use crate::association::Stream;
 use crate::command::{Command, CommandField, Response};
 use crate::spool::{InstanceMeta, part10_head};
 
@@ -79,8 +79,8 @@ pub fn write_identifier(
 }
 
 /// Answers one C-FIND whose identifier is `identifier`; an error aborts the association.
-pub(crate) async fn answer(
-    association: &mut AsyncServerAssociation<TcpStream>,
+pub(crate) async fn answer<S: Stream>(
+    association: &mut AsyncServerAssociation<S>,
     client: &dicomweb_client::Client,
     our_aet: &str,
     context: u8,
@@ -172,8 +172,8 @@ pub(crate) async fn answer(
 }
 
 /// Sends the final response.
-async fn finish(
-    association: &mut AsyncServerAssociation<TcpStream>,
+async fn finish<S: Stream>(
+    association: &mut AsyncServerAssociation<S>,
     context: u8,
     command: &Command,
     status: u16,

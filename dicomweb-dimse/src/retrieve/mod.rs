@@ -20,9 +20,9 @@ use std::time::Duration;
 use dicom_ul::Pdu;
 use dicom_ul::association::{AsyncAssociation, AsyncServerAssociation};
 use dicomweb_core::request::RetrieveInstances;
-use tokio::net::TcpStream;
 
 use crate::adapter::Shared;
+use crate::association::Stream;
 use crate::command::{Command, CommandField, Response, SubOperations};
 use crate::find::{self, Ended, IDENTIFIER_DOES_NOT_MATCH, UNABLE_TO_PROCESS};
 use crate::scu::{StoreScu, SubOutcome, send_instance};
@@ -37,11 +37,11 @@ const PENDING: u16 = 0xFF00;
 /// At most this many instances per retrieve.
 const MAX_INSTANCES: usize = 60_000;
 
-type Requester = AsyncServerAssociation<TcpStream>;
+type Requester<S> = AsyncServerAssociation<S>;
 
 /// Answers a C-MOVE or C-GET whose identifier is `identifier`.
-pub(crate) async fn answer(
-    requester: &mut Requester,
+pub(crate) async fn answer<S: Stream>(
+    requester: &mut Requester<S>,
     shared: &Arc<Shared>,
     context: u8,
     transfer_syntax: &str,
@@ -254,9 +254,10 @@ async fn open_destination(
         .collect();
     let classes: Vec<&str> = classes.into_iter().collect();
     let aet = shared.config.aet.trim();
-    let mut scu = StoreScu::connect(
+    let mut scu = StoreScu::connect_with(
         aet,
         modality,
+        shared.config.tls.as_ref(),
         &classes,
         shared.config.max_pdu_length,
         shared.config.idle_timeout,
@@ -273,7 +274,7 @@ async fn open_destination(
 }
 
 /// Whether a C-CANCEL waits on the requester's association (looked for without waiting).
-async fn cancel_waiting(requester: &mut Requester) -> Result<bool, String> {
+async fn cancel_waiting<S: Stream>(requester: &mut Requester<S>) -> Result<bool, String> {
     match tokio::time::timeout(Duration::ZERO, AsyncAssociation::receive(requester)).await {
         Err(_) => Ok(false),
         Ok(Ok(Pdu::PData { data })) => {
@@ -297,8 +298,8 @@ async fn cancel_waiting(requester: &mut Requester) -> Result<bool, String> {
 }
 
 /// Sends the final response.
-async fn finish(
-    requester: &mut Requester,
+async fn finish<S: Stream>(
+    requester: &mut Requester<S>,
     context: u8,
     command: &Command,
     status: u16,
