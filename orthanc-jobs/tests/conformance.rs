@@ -209,6 +209,7 @@ fn claim(owner: &OwnerId, limit: usize, lease: Duration) -> Claim {
         now,
         lease_until: now + lease,
         affinity: None,
+        pinned_only: false,
     }
 }
 
@@ -608,6 +609,22 @@ async fn affinity_claims(backend: &Backend) {
         affinities,
         [Some("b"), None, Some("a"), Some("b"), Some("a"), None, None]
     );
+    // An engine taking pinned jobs only leaves jobs without affinity to others.
+    let late = vec![
+        pinned_job("late-free", 5, None),
+        pinned_job("late-a", 0, Some("a")),
+    ];
+    store.insert(late).await.unwrap();
+    let mut only_a = claim_as(&a, Some("a"), 10, LONG);
+    only_a.pinned_only = true;
+    let taken = store.claim(only_a.clone()).await.unwrap();
+    assert_eq!(tags(&store, &taken).await, ["late-a"]);
+    assert!(store.claim(only_a).await.unwrap().is_empty());
+    let taken = store
+        .claim(claim_as(&nameless, None, 10, LONG))
+        .await
+        .unwrap();
+    assert_eq!(tags(&store, &taken).await, ["late-free"]);
 }
 
 /// A pinned job whose engine crashed goes back to `Pending` with its affinity (recovery and
@@ -683,9 +700,9 @@ async fn affinity_survives_recovery(backend: &Backend) {
     assert_eq!(taken.len(), 1);
 }
 
-/// Engines named "a" and "b" and one without a name share a store: jobs pinned through a
-/// handle with an affinity run only on the engine of that name, jobs without affinity on
-/// any of them.
+/// Engines named "a" (pinned jobs only) and "b" and one without a name share a store: jobs
+/// pinned through a handle with an affinity run only on the engine of that name, jobs
+/// without affinity on "b" and the nameless one.
 async fn affinity_engines(backend: &Backend) {
     let store = backend.store().await;
     let mut config = EngineConfig::new();
@@ -699,7 +716,7 @@ async fn affinity_engines(backend: &Backend) {
     for (probe, name) in probes.iter().zip([Some("a"), Some("b"), None]) {
         let mut config = config.clone();
         if let Some(name) = name {
-            config.affinity(name);
+            config.affinity(name).pinned_only(name == "a");
         }
         let engine = Engine::start(store.clone(), registry(probe), config)
             .await
@@ -755,8 +772,8 @@ async fn affinity_engines(backend: &Backend) {
     assert_eq!(ran(&probes[1], "a") + ran(&probes[2], "a"), 0);
     assert_eq!(ran(&probes[1], "b"), 3, "{:?}", probes[1].log());
     assert_eq!(ran(&probes[0], "b") + ran(&probes[2], "b"), 0);
-    let free_runs: usize = probes.iter().map(|p| ran(p, "f")).sum();
-    assert_eq!(free_runs, 9);
+    assert_eq!(ran(&probes[0], "f"), 0, "{:?}", probes[0].log());
+    assert_eq!(ran(&probes[1], "f") + ran(&probes[2], "f"), 9);
     for engine in engines {
         engine.shutdown().await;
     }

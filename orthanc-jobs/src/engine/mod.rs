@@ -31,6 +31,7 @@ pub struct EngineConfig {
     pub(crate) recovery: Recovery,
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) affinity: Option<String>,
+    pub(crate) pinned_only: bool,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +44,7 @@ impl Default for EngineConfig {
             recovery: Recovery::AllRunning,
             clock: None,
             affinity: None,
+            pinned_only: false,
         }
     }
 }
@@ -57,6 +59,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("recovery", &self.recovery)
             .field("clock", &self.clock.as_ref().map(|_| "custom"))
             .field("affinity", &self.affinity)
+            .field("pinned_only", &self.pinned_only)
             .finish()
     }
 }
@@ -105,6 +108,14 @@ impl EngineConfig {
     /// [`JobsHandle::with_affinity`] (see [`Store`] for the contract).
     pub fn affinity(&mut self, name: impl Into<String>) -> &mut Self {
         self.affinity = Some(name.into());
+        self
+    }
+
+    /// With an affinity name, take only jobs pinned to it, never jobs without affinity
+    /// (default: false). For an engine that knows only its own job types but shares a store
+    /// with engines running others: a job it cannot restore would fail in its hands.
+    pub fn pinned_only(&mut self, only: bool) -> &mut Self {
+        self.pinned_only = only;
         self
     }
 

@@ -30,6 +30,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             now,
             lease_until: now + shared.config.lease,
             affinity: shared.config.affinity.clone(),
+            pinned_only: shared.config.pinned_only,
         };
         match shared.store.claim(claim).await {
             Ok(jobs) if !jobs.is_empty() => {

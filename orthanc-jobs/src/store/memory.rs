@@ -293,9 +293,14 @@ impl Store for MemoryStore {
             .pending
             .values()
             .filter(|id| {
-                inner.jobs.get(id).is_some_and(|e| {
-                    e.record.affinity.is_none() || e.record.affinity == claim.affinity
-                })
+                inner
+                    .jobs
+                    .get(id)
+                    .is_some_and(|e| match (&e.record.affinity, &claim.affinity) {
+                        (None, mine) => !(claim.pinned_only && mine.is_some()),
+                        (Some(job), Some(mine)) => job == mine,
+                        (Some(_), None) => false,
+                    })
             })
             .take(claim.limit)
             .copied()

@@ -70,6 +70,8 @@ pub struct Claim {
     /// The claiming engine's affinity name: it takes jobs without affinity and jobs with
     /// this one; with `None`, only jobs without affinity.
     pub affinity: Option<String>,
+    /// With an affinity name: take only jobs pinned to it, none without affinity.
+    pub pinned_only: bool,
 }
 
 /// A job taken by [`Store::claim`], now `Running` under the claiming owner.
@@ -206,14 +208,15 @@ pub struct Wakeup {
 ///   job and never wait on each other.
 /// - **Affinity.** A job may carry an affinity name ([`NewJob::affinity`]): only an engine
 ///   claiming with that name ([`Claim::affinity`]) takes it. An engine with a name also takes
-///   jobs without affinity; an engine without one takes only those. Nothing else changes a
+///   jobs without affinity, unless it claims [`Claim::pinned_only`] (it knows only its own
+///   job types); an engine without one takes only jobs without affinity. Nothing else changes a
 ///   job's affinity: a job given back by [`Store::release`] or [`Store::recover`] (its engine
 ///   crashed) keeps it, and waits for an engine with that name. This is for jobs that need
 ///   something only one host has (files on its own disk): other engines sharing the store,
 ///   even those that do not know the job's type, never take them. A store keeps claims on
-///   indexes: the PostgreSQL claim adds `AND affinity IS NULL` (an engine without a name)
-///   or `AND (affinity IS NULL OR affinity = $4)` to its `WHERE`, over partial indexes of
-///   pending jobs without and with an affinity.
+///   indexes: the PostgreSQL claim adds `AND affinity IS NULL` (an engine without a name),
+///   `AND (affinity IS NULL OR affinity = $5)` or `AND affinity = $5` (pinned only) to its
+///   `WHERE`, over partial indexes of pending jobs without and with an affinity.
 /// - **Leases and heartbeats.** A running engine calls [`Store::heartbeat`] regularly to extend
 ///   the leases of the jobs it holds. [`Store::recover`] with
 ///   [`Recovery::ExpiredLeases`] gives back to `Pending` the jobs of an engine that stopped

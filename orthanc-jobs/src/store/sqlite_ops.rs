@@ -127,9 +127,10 @@ pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
 
 pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
     // An engine without a name takes only jobs without affinity (one ordered index walk).
-    let which = match claim.affinity {
-        Some(_) => "(affinity IS NULL OR affinity = ?5)",
-        None => "affinity IS NULL",
+    let which = match (&claim.affinity, claim.pinned_only) {
+        (Some(_), false) => "(affinity IS NULL OR affinity = ?5)",
+        (Some(_), true) => "affinity = ?5",
+        (None, _) => "affinity IS NULL",
     };
     let sql = format!(
         "UPDATE jobs SET state = 'Running', owner = ?1, lease_us = ?2, request = NULL, \

@@ -117,7 +117,11 @@ pub(crate) async fn claim(client: &Object, claim: &Claim) -> Result<Vec<ClaimedJ
     // An engine without a name walks only the index of jobs without affinity, in order.
     let rows = match &claim.affinity {
         Some(name) => {
-            let sql = claim_sql("(affinity IS NULL OR affinity = $5)");
+            let sql = claim_sql(if claim.pinned_only {
+                "affinity = $5"
+            } else {
+                "(affinity IS NULL OR affinity = $5)"
+            });
             client_query(client, &sql, &[&owner, &lease, &limit, &now, name]).await?
         }
         None => {
