@@ -81,6 +81,7 @@ pub mod upload;
 pub use adapter::{Adapter, AdapterBuilder, AdapterConfig};
 pub use error::Error;
 pub use modalities::{Modalities, Modality};
+pub use upload::QueueStore;
 pub use upload::policy::UploadOptions;
 
 /// The crates whose types this one's API exposes, re-exported so users match versions.
