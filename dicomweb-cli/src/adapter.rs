@@ -4,6 +4,10 @@
 //! and exits. With `--tls-cert` and `--tls-key` it listens for DICOM over TLS only (with
 //! `--tls-ca`, clients must present a certificate that CA signed), and C-MOVEs to devices
 //! marked `UseDicomTls` go over TLS with the same files.
+//!
+//! With `--jobs-db`, the upload queue lives in that PostgreSQL database, shared with the other
+//! replicas of the adapter (and with `transfer`/`jobs` if they use it): each replica's upload
+//! jobs are pinned to its `--replica` name, since their files are on its own disk.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -12,6 +16,7 @@ use dicomweb_client::Client;
 use dicomweb_dimse::{Adapter, DicomTls, Modalities, TlsFiles};
 
 use crate::Failure;
+use crate::jobs::JobsDbArg;
 
 /// `dicomweb adapter …`.
 #[derive(Debug, clap::Args)]
@@ -30,6 +35,13 @@ pub struct Args {
     /// (default: $XDG_DATA_HOME/dicomweb/adapter, else ~/.local/share/dicomweb/adapter).
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
+    #[command(flatten)]
+    jobs_db: JobsDbArg,
+    /// This replica's name in the shared --jobs-db queue, the same across restarts (in a
+    /// Kubernetes StatefulSet, the pod name); its upload jobs run only here (default: the
+    /// HOSTNAME environment variable, else the host name).
+    #[arg(long, value_name = "NAME")]
+    replica: Option<String>,
     /// Accept associations only from this calling AE title (repeat for more; default: any).
     #[arg(long = "allow", value_name = "AET")]
     allow: Vec<String>,
@@ -84,9 +96,38 @@ pub async fn run(args: &Args, client: &Client) -> Result<(), Failure> {
         let files = TlsFiles::new(certificate, key, args.tls_ca.clone());
         builder.tls(DicomTls::load(&files)?);
     }
+    if let Some(shared) = args.jobs_db.open().await? {
+        let replica = match &args.replica {
+            Some(name) => name.clone(),
+            None => host_name()?,
+        };
+        builder.shared_queue(shared.store, replica);
+    }
     let adapter = builder.bind().await?;
     adapter.run(stop_signal()).await?;
     Ok(())
+}
+
+/// The default replica name: `HOSTNAME` (set in containers to the pod name), else the
+/// kernel's host name.
+fn host_name() -> Result<String, Failure> {
+    let from_env = std::env::var("HOSTNAME").ok();
+    let name = from_env
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| {
+            rustix::system::uname()
+                .nodename()
+                .to_string_lossy()
+                .into_owned()
+        });
+    if name.trim().is_empty() {
+        return Err(Failure(
+            "--replica: expected a name for this replica, found no HOSTNAME and an empty host \
+             name"
+                .into(),
+        ));
+    }
+    Ok(name.trim().to_owned())
 }
 
 /// `HOST:PORT` to the first address it names.

@@ -26,15 +26,24 @@ use crate::endpoint::Endpoints;
 use crate::output::print_json;
 
 /// Where the jobs live (`--state` or `--jobs-db`), shared by `transfer` and `jobs`.
-#[derive(Clone, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct StateArg {
     /// The folder holding the jobs' state (default: $XDG_DATA_HOME/dicomweb, else
     /// ~/.local/share/dicomweb).
     #[arg(long = "state", value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
-    /// A PostgreSQL database holding the jobs instead, shared by workers on several hosts:
-    /// postgres://user@host:port/database (add ?sslmode=require for TLS). A password comes
-    /// from the URL, else PGPASSWORD or ~/.pgpass; it is never printed or saved.
+    #[command(flatten)]
+    pub jobs_db: JobsDbArg,
+}
+
+/// `--jobs-db URL` (or `DICOMWEB_JOBS_DB`): the PostgreSQL job database, shared by
+/// `transfer`, `jobs` and `adapter`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct JobsDbArg {
+    /// A PostgreSQL database holding the jobs instead of the state folder, shared by workers
+    /// on several hosts: postgres://user@host:port/database (add ?sslmode=require for TLS). A
+    /// password comes from the URL, else PGPASSWORD or ~/.pgpass; it is never printed or saved
+    /// (default: $DICOMWEB_JOBS_DB).
     #[arg(
         long = "jobs-db",
         value_name = "URL",
@@ -42,15 +51,58 @@ pub struct StateArg {
         hide_env_values = true,
         global = true
     )]
-    pub jobs_db: Option<String>,
+    jobs_db: Option<JobsDbUrl>,
 }
 
-impl std::fmt::Debug for StateArg {
+/// A job database URL, redacted in `Debug`.
+#[derive(Clone)]
+struct JobsDbUrl(String);
+
+impl std::str::FromStr for JobsDbUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(JobsDbUrl(url.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for JobsDbUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateArg")
-            .field("dir", &self.dir)
-            .field("jobs_db", &self.jobs_db.as_deref().map(redact_url))
-            .finish()
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+impl JobsDbArg {
+    /// Opens the PostgreSQL store (creating its tables if needed) when a URL is given; `None`
+    /// without one. Errors show the URL with its password redacted.
+    pub async fn open(&self) -> Result<Option<JobStore>, Failure> {
+        let Some(url) = self
+            .jobs_db
+            .as_ref()
+            .map(|u| u.0.as_str())
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        if !is_postgres_url(url) {
+            return Err(Failure(format!(
+                "--jobs-db (or DICOMWEB_JOBS_DB) expects a postgres:// or postgresql:// URL, \
+                 found {:?} (SQLite job stores live in --state DIR)",
+                redact_url(url)
+            )));
+        }
+        let store = PostgresStore::connect(url).await.map_err(|e| match e {
+            // Already names the URL, password redacted.
+            orthanc_jobs::Error::DatabaseUrl { .. } => Failure(e.to_string()),
+            e => Failure(format!(
+                "cannot open the job database {}: {e}",
+                redact_url(url)
+            )),
+        })?;
+        Ok(Some(JobStore {
+            store: Arc::new(store),
+            shared: true,
+        }))
     }
 }
 
@@ -177,26 +229,8 @@ async fn act(handle: &JobsHandle, id: JobId, action: JobAction) -> Result<(), Fa
 /// `postgresql://` URL opens PostgreSQL (creating its tables if needed); without it, the state
 /// folder's SQLite file. Errors show the URL with its password redacted.
 pub async fn open_store(state: &StateArg) -> Result<JobStore, Failure> {
-    match state.jobs_db.as_deref().filter(|url| !url.is_empty()) {
-        Some(url) if is_postgres_url(url) => {
-            let store = PostgresStore::connect(url).await.map_err(|e| match e {
-                // Already names the URL, password redacted.
-                orthanc_jobs::Error::DatabaseUrl { .. } => Failure(e.to_string()),
-                e => Failure(format!(
-                    "cannot open the job database {}: {e}",
-                    redact_url(url)
-                )),
-            })?;
-            Ok(JobStore {
-                store: Arc::new(store),
-                shared: true,
-            })
-        }
-        Some(other) => Err(Failure(format!(
-            "--jobs-db (or DICOMWEB_JOBS_DB) expects a postgres:// or postgresql:// URL, found \
-             {:?} (SQLite job stores live in --state DIR)",
-            redact_url(other)
-        ))),
+    match state.jobs_db.open().await? {
+        Some(shared) => Ok(shared),
         None => Ok(JobStore {
             store: open_sqlite(state.dir.as_deref())?,
             shared: false,

@@ -6,7 +6,10 @@
 //! On PostgreSQL (`--jobs-db`) any number of these, on any number of hosts, share one queue:
 //! each claims jobs under leases it renews, and takes back the jobs of a worker that stopped
 //! renewing. On a signal it stops taking jobs, lets running steps end, and gives their jobs
-//! back (saved at their last step) for another worker to continue.
+//! back (saved at their last step) for another worker to continue. Its engine has no
+//! affinity name, so it takes only jobs without affinity: the upload jobs of `dicomweb adapter`
+//! replicas on the same database are pinned to their replica (their files are on its disk) and
+//! never reach it.
 //!
 //! Listening beyond loopback requires credentials of its own (`--api-user`/`--api-password`,
 //! or `--api-token` for `Authorization: Bearer`; the global `--user`, `--password` and

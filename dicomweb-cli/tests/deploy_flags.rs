@@ -3,7 +3,8 @@
 //! manifests' `command:`/`args:` lists, the command lines in the README's code blocks) is one
 //! `dicomweb adapter --help` lists, and every environment variable the files set (the unit's
 //! environment file, `Environment=`, a container's `env:`) is one that help says the program
-//! reads (`$NAME`).
+//! reads (`$NAME`), or one a manifest's `args:` use as `$(NAME)` (Kubernetes expands those
+//! before the program starts).
 
 #![allow(clippy::unwrap_used)]
 
@@ -39,10 +40,13 @@ fn every_flag_and_variable_in_deploy_is_one_the_adapter_knows() {
         let (found, vars) = if name.ends_with(".service") {
             (exec_starts(&text), unit_variables(&text))
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-            (
-                yaml_lists(&text, &["command", "args"]),
-                yaml_env_names(&text),
-            )
+            let lists = yaml_lists(&text, &["command", "args"]);
+            let expanded = kubernetes_expansions(&lists);
+            let read = yaml_env_names(&text)
+                .into_iter()
+                .filter(|variable| !expanded.contains(variable))
+                .collect();
+            (lists, read)
         } else if name.contains(".env") {
             (Vec::new(), env_file_variables(&text))
         } else if name.ends_with(".md") {
@@ -133,6 +137,17 @@ fn the_parsers_of_this_test_read_what_they_should() {
         vec![vec!["dicomweb"], vec!["--quiet", "adapter", "32"]]
     );
     assert_eq!(yaml_env_names(yaml), vec!["DICOMWEB_URL"]);
+    let lists = vec![vec![
+        "--replica".to_owned(),
+        "$(POD_NAME)".to_owned(),
+        "x$(A)y$(B".to_owned(),
+    ]];
+    assert_eq!(
+        kubernetes_expansions(&lists)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["A", "POD_NAME"]
+    );
     let readme = "text dicomweb adapter --no\n```sh\ndicomweb --quiet adapter \\\n  --aet A\n```\n";
     assert_eq!(
         readme_commands(readme),
@@ -287,6 +302,25 @@ fn yaml_lists(text: &str, keys: &[&str]) -> Vec<Vec<String>> {
         }
     }
     out
+}
+
+/// The variables Kubernetes expands in these command lines (`$(NAME)`).
+fn kubernetes_expansions(lists: &[Vec<String>]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for word in lists.iter().flatten() {
+        let mut rest = word.as_str();
+        while let Some(start) = rest.find("$(") {
+            let after = &rest[start + 2..];
+            match after.find(')') {
+                Some(end) => {
+                    names.insert(after[..end].to_owned());
+                    rest = &after[end + 1..];
+                }
+                None => break,
+            }
+        }
+    }
+    names
 }
 
 /// The names set in every `env:` list of a manifest.

@@ -34,8 +34,8 @@ use crate::modalities::Modalities;
 use crate::policy::{AcceptProposedRoles, Admission, AeTitles, admit_connection};
 use crate::spool::Spool;
 use crate::tls::DicomTls;
-use crate::upload::UploadQueue;
 use crate::upload::policy::UploadOptions;
+use crate::upload::{QueueStore, UploadQueue};
 use crate::{Error, association};
 
 /// How the adapter runs; see [`Adapter::builder`].
@@ -50,6 +50,8 @@ pub struct AdapterConfig {
     pub modalities: Modalities,
     /// The state folder: `spool/`, `failed/` and the upload queue's `uploads.sqlite`.
     pub state: PathBuf,
+    /// Where the upload queue's jobs live (default: the state folder).
+    pub queue_store: QueueStore,
     /// Calling AE titles allowed; empty: any.
     pub allowed: Vec<String>,
     /// At most this many associations at once.
@@ -93,6 +95,22 @@ impl AdapterBuilder {
     /// The state folder (default `./dicomweb-dimse`).
     pub fn state(&mut self, folder: impl Into<PathBuf>) -> &mut Self {
         self.config.state = folder.into();
+        self
+    }
+
+    /// Keeps the upload queue's jobs in `store`, shared with other replicas of the adapter
+    /// (orthanc-jobs' `PostgresStore`, feature `postgres`), as replica `replica`: its jobs are
+    /// pinned to that name, which must stay the same across restarts (see [`QueueStore`]).
+    /// The spool stays in this replica's own state folder.
+    pub fn shared_queue(
+        &mut self,
+        store: Arc<dyn orthanc_jobs::Store>,
+        replica: impl Into<String>,
+    ) -> &mut Self {
+        self.config.queue_store = QueueStore::Shared {
+            store,
+            replica: replica.into(),
+        };
         self
     }
 
@@ -171,6 +189,7 @@ impl AdapterBuilder {
                     self.client.clone(),
                     spool.clone(),
                     &config.state,
+                    &config.queue_store,
                     config.upload.clone(),
                     config.upload_workers,
                 )
@@ -244,6 +263,7 @@ impl Adapter {
                 listen: SocketAddr::from(([0, 0, 0, 0], 104)),
                 modalities: Modalities::new(),
                 state: PathBuf::from("dicomweb-dimse"),
+                queue_store: QueueStore::StateFolder,
                 allowed: Vec::new(),
                 max_associations: 32,
                 idle_timeout: Duration::from_secs(60),

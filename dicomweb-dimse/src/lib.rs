@@ -6,12 +6,16 @@
 //!   syntax the sender proposes (no transcoding). Each instance is written to a spool file as
 //!   its fragments arrive (memory holds one PDU), as a Part 10 file with its meta group, and
 //!   synced with its folder before the success response. A durable upload queue (jobs on
-//!   [`orthanc_jobs`] over SQLite in the state folder) sends spooled instances by STOW-RS in
+//!   [`orthanc_jobs`] over SQLite in the state folder, or over a store several replicas
+//!   share, such as PostgreSQL: see [`QueueStore`]) sends spooled instances by STOW-RS in
 //!   batches, retries transient failures with backoff (for ever by default), moves instances
 //!   the server refuses for good to `failed/` beside a JSON record of why, and deletes a spool
 //!   file only once the server's reply lists it as stored. After a crash, everything that got
 //!   a success response is sent on the next start. Below a free-disk threshold C-STOREs are
 //!   refused with A700. In synchronous mode each C-STORE is answered after its STOW-RS.
+//!   On a shared store each upload job is pinned to the replica that spooled its files (job
+//!   affinity): only that replica runs it, also after it crashed and came back under the
+//!   same name, and no other engine on the store (a `dicomweb jobs serve` worker) takes it.
 //! - **C-FIND**, Study Root and Patient Root, at PATIENT, STUDY, SERIES and IMAGE level,
 //!   answered with QIDO-RS ([`find::query`] holds the mapping): matching keys become QIDO-RS
 //!   parameters, return keys `includefield`, one pending response per match, C-CANCEL
@@ -87,6 +91,7 @@ pub use adapter::{Adapter, AdapterBuilder, AdapterConfig};
 pub use error::Error;
 pub use modalities::{Modalities, Modality};
 pub use tls::{DicomTls, TlsFiles};
+pub use upload::QueueStore;
 pub use upload::policy::UploadOptions;
 
 /// The crates whose types this one's API exposes, re-exported so users match versions.

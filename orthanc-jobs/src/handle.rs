@@ -26,6 +26,7 @@ pub struct JobsHandle {
     poll_interval: Duration,
     counters: Arc<Counters>,
     local: Option<Arc<Shared>>,
+    affinity: Option<String>,
 }
 
 impl JobsHandle {
@@ -39,6 +40,7 @@ impl JobsHandle {
             poll_interval: Duration::from_millis(100),
             counters: Arc::new(Counters::default()),
             local: None,
+            affinity: None,
         }
     }
 
@@ -50,6 +52,7 @@ impl JobsHandle {
             poll_interval: shared.config.poll_interval,
             counters: shared.counters.clone(),
             local: Some(shared),
+            affinity: None,
         }
     }
 
@@ -63,6 +66,20 @@ impl JobsHandle {
     pub fn with_history_size(mut self, size: usize) -> JobsHandle {
         self.history_size = size;
         self
+    }
+
+    /// Pin every job submitted through this handle to engines with this affinity name
+    /// ([`crate::EngineConfig::affinity`]): no other engine takes them, and they wait for
+    /// such an engine even when theirs crashed. Without it, jobs have no affinity and any
+    /// engine may run them.
+    pub fn with_affinity(mut self, name: impl Into<String>) -> JobsHandle {
+        self.affinity = Some(name.into());
+        self
+    }
+
+    /// The affinity name given to jobs submitted through this handle, if any.
+    pub fn affinity(&self) -> Option<&str> {
+        self.affinity.as_deref()
     }
 
     /// The store.
@@ -109,6 +126,7 @@ impl JobsHandle {
                 content: job.content(),
                 progress: job.progress().min(100),
                 creation_time: now,
+                affinity: self.affinity.clone(),
             });
         }
         if let Some(local) = &self.local {
@@ -255,6 +273,7 @@ impl std::fmt::Debug for JobsHandle {
         f.debug_struct("JobsHandle")
             .field("history_size", &self.history_size)
             .field("local_engine", &self.local.is_some())
+            .field("affinity", &self.affinity)
             .finish()
     }
 }

@@ -14,7 +14,9 @@
 //! ([`JobsHandle::new`]). `PostgresStore` (feature `postgres`) shares one queue between
 //! engines on several hosts: claims with `FOR UPDATE SKIP LOCKED`, leases judged by the
 //! database's clock and renewed by heartbeats, fencing tokens on every write, and
-//! `LISTEN`/`NOTIFY` wake-ups (see [`store`]).
+//! `LISTEN`/`NOTIFY` wake-ups (see [`store`]). A job may be pinned to the engines of one
+//! name ([`EngineConfig::affinity`], [`JobsHandle::with_affinity`]) when it needs something
+//! only one host has; engines without that name never take it.
 //!
 //! Metrics come as Prometheus text with Orthanc's names ([`JobsHandle::metrics`]); with the
 //! `axum` feature, `http::router` serves Orthanc's `/jobs` REST API over an engine.

@@ -77,6 +77,9 @@ pub struct JobRecord {
     pub generation: u64,
     /// Submission order (assigned by the store, increasing).
     pub sequence: u64,
+    /// The affinity name of the only engines that may run it, if any
+    /// ([`crate::store::NewJob::affinity`]).
+    pub affinity: Option<String>,
 }
 
 impl JobRecord {
@@ -106,6 +109,10 @@ impl JobRecord {
         object.insert("ErrorDescription".into(), json!(description));
         object.insert("ErrorDetails".into(), json!(""));
         object.insert("Content".into(), self.content.clone());
+        if let Some(affinity) = &self.affinity {
+            // Not one of Orthanc's fields: only jobs pinned to one engine name show it.
+            object.insert("Affinity".into(), json!(affinity));
+        }
         object.insert("Timestamp".into(), json!(orthanc_time(now)));
         Value::Object(object)
     }

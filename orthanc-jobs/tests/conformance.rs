@@ -197,6 +197,7 @@ fn new_job(tag: &str, priority: i32) -> NewJob {
         content: serde_json::json!({ "Tag": tag }),
         progress: 0,
         creation_time: SystemTime::now(),
+        affinity: None,
     }
 }
 
@@ -207,6 +208,8 @@ fn claim(owner: &OwnerId, limit: usize, lease: Duration) -> Claim {
         limit,
         now,
         lease_until: now + lease,
+        affinity: None,
+        pinned_only: false,
     }
 }
 
@@ -518,6 +521,264 @@ async fn engines_end_to_end(backend: &Backend) {
     two.shutdown().await;
 }
 
+fn pinned_job(tag: &str, priority: i32, affinity: Option<&str>) -> NewJob {
+    NewJob {
+        affinity: affinity.map(str::to_owned),
+        ..new_job(tag, priority)
+    }
+}
+
+fn claim_as(owner: &OwnerId, affinity: Option<&str>, limit: usize, lease: Duration) -> Claim {
+    Claim {
+        affinity: affinity.map(str::to_owned),
+        ..claim(owner, limit, lease)
+    }
+}
+
+/// The tags of claimed jobs, read back from the store.
+async fn tags(store: &Arc<dyn Store>, claimed: &[ClaimedJob]) -> Vec<String> {
+    let mut tags = Vec::new();
+    for job in claimed {
+        let record = store.get(job.id).await.unwrap().unwrap();
+        tags.push(record.content["Tag"].as_str().unwrap().to_owned());
+    }
+    tags
+}
+
+/// An engine named "a" takes jobs without affinity and "a"'s, in claim order, never "b"'s;
+/// an engine without a name takes only jobs without affinity; records keep the affinity.
+async fn affinity_claims(backend: &Backend) {
+    let store = backend.store().await;
+    let jobs = vec![
+        pinned_job("b-high", 9, Some("b")),
+        pinned_job("free-low", 0, None),
+        pinned_job("a-high", 5, Some("a")),
+        pinned_job("b-low", 0, Some("b")),
+        pinned_job("a-low", 0, Some("a")),
+        pinned_job("free-high", 5, None),
+        pinned_job("free-last", 0, None),
+    ];
+    let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
+    store.insert(jobs).await.unwrap();
+    let record = store.get(ids[0]).await.unwrap().unwrap();
+    assert_eq!(record.affinity.as_deref(), Some("b"));
+    assert_eq!(store.get(ids[1]).await.unwrap().unwrap().affinity, None);
+
+    let a = OwnerId::new();
+    let taken = store.claim(claim_as(&a, Some("a"), 3, LONG)).await.unwrap();
+    assert_eq!(
+        tags(&store, &taken).await,
+        ["a-high", "free-high", "free-low"]
+    );
+    let nameless = OwnerId::new();
+    let taken = store
+        .claim(claim_as(&nameless, None, 10, LONG))
+        .await
+        .unwrap();
+    assert_eq!(tags(&store, &taken).await, ["free-last"]);
+    let taken = store
+        .claim(claim_as(&a, Some("a"), 10, LONG))
+        .await
+        .unwrap();
+    assert_eq!(tags(&store, &taken).await, ["a-low"]);
+    // Only "b"'s jobs are left, and only an engine named "b" takes them.
+    let c = OwnerId::new();
+    assert!(
+        store
+            .claim(claim_as(&c, Some("c"), 10, LONG))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim(claim_as(&nameless, None, 10, LONG))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let b = OwnerId::new();
+    let taken = store
+        .claim(claim_as(&b, Some("b"), 10, LONG))
+        .await
+        .unwrap();
+    assert_eq!(tags(&store, &taken).await, ["b-high", "b-low"]);
+    let listed = store.list().await.unwrap();
+    let affinities: Vec<Option<&str>> = listed.iter().map(|r| r.affinity.as_deref()).collect();
+    assert_eq!(
+        affinities,
+        [Some("b"), None, Some("a"), Some("b"), Some("a"), None, None]
+    );
+    // An engine taking pinned jobs only leaves jobs without affinity to others.
+    let late = vec![
+        pinned_job("late-free", 5, None),
+        pinned_job("late-a", 0, Some("a")),
+    ];
+    store.insert(late).await.unwrap();
+    let mut only_a = claim_as(&a, Some("a"), 10, LONG);
+    only_a.pinned_only = true;
+    let taken = store.claim(only_a.clone()).await.unwrap();
+    assert_eq!(tags(&store, &taken).await, ["late-a"]);
+    assert!(store.claim(only_a).await.unwrap().is_empty());
+    let taken = store
+        .claim(claim_as(&nameless, None, 10, LONG))
+        .await
+        .unwrap();
+    assert_eq!(tags(&store, &taken).await, ["late-free"]);
+}
+
+/// A pinned job whose engine crashed goes back to `Pending` with its affinity (recovery and
+/// release keep it), and waits for an engine of that name.
+async fn affinity_survives_recovery(backend: &Backend) {
+    let store = backend.store().await;
+    let job = pinned_job("pinned", 0, Some("a"));
+    let id = job.id;
+    store.insert(vec![job]).await.unwrap();
+    let crashed = OwnerId::new();
+    let lease = Duration::from_millis(200);
+    let taken = store
+        .claim(claim_as(&crashed, Some("a"), 1, lease))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let saved = report(&taken[0], &crashed, StepEnd::Continue, 1);
+    assert_eq!(store.report_step(saved).await.unwrap(), JobState::Running);
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    let recovered = store
+        .recover(Recovery::ExpiredLeases, SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(recovered, 1);
+    let record = store.get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (record.state, record.affinity.as_deref(), record.steps),
+        (JobState::Pending, Some("a"), 1)
+    );
+    let other = OwnerId::new();
+    assert!(
+        store
+            .claim(claim_as(&other, Some("b"), 1, LONG))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim(claim_as(&other, None, 1, LONG))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The replica comes back: it takes the job, gives it back cleanly, and takes it again.
+    let restarted = OwnerId::new();
+    let taken = store
+        .claim(claim_as(&restarted, Some("a"), 1, LONG))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let held = vec![(id, taken[0].generation)];
+    store
+        .release(&restarted, held, SystemTime::now())
+        .await
+        .unwrap();
+    let record = store.get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (record.state, record.affinity.as_deref()),
+        (JobState::Pending, Some("a"))
+    );
+    assert!(
+        store
+            .claim(claim_as(&other, Some("b"), 1, LONG))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let taken = store
+        .claim(claim_as(&restarted, Some("a"), 1, LONG))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+}
+
+/// Engines named "a" (pinned jobs only) and "b" and one without a name share a store: jobs
+/// pinned through a handle with an affinity run only on the engine of that name, jobs
+/// without affinity on "b" and the nameless one.
+async fn affinity_engines(backend: &Backend) {
+    let store = backend.store().await;
+    let mut config = EngineConfig::new();
+    config
+        .concurrent_jobs(2)
+        .recovery(Recovery::ExpiredLeases)
+        .history_size(100)
+        .poll_interval(Duration::from_millis(10));
+    let probes: Vec<Arc<Probe>> = (0..3).map(|_| Arc::new(Probe::default())).collect();
+    let mut engines = Vec::new();
+    for (probe, name) in probes.iter().zip([Some("a"), Some("b"), None]) {
+        let mut config = config.clone();
+        if let Some(name) = name {
+            config.affinity(name).pinned_only(name == "a");
+        }
+        let engine = Engine::start(store.clone(), registry(probe), config)
+            .await
+            .unwrap();
+        assert_eq!(engine.affinity(), name);
+        engines.push(engine);
+    }
+    // Submitted from elsewhere (no local cache): the store alone decides who runs them.
+    let outside = JobsHandle::new(store.clone());
+    let to_a = outside.clone().with_affinity("a");
+    assert_eq!(to_a.affinity(), Some("a"));
+    let mut pinned = Vec::new();
+    for i in 0..6 {
+        pinned.push(
+            to_a.submit(Steps::new(&format!("a{i}"), 2, 1, &probes[0]), 0)
+                .await
+                .unwrap(),
+        );
+    }
+    // Submitted through engine "b"'s local handle: pinned to "b".
+    let local_b = engines[1].local_handle();
+    let mut pinned_b = Vec::new();
+    for i in 0..3 {
+        pinned_b.push(
+            local_b
+                .submit(Steps::new(&format!("b{i}"), 1, 1, &probes[1]), 0)
+                .await
+                .unwrap(),
+        );
+    }
+    let mut free = Vec::new();
+    for i in 0..9 {
+        free.push(
+            outside
+                .submit(Steps::new(&format!("f{i}"), 1, 20, &probes[2]), 0)
+                .await
+                .unwrap(),
+        );
+    }
+    for id in pinned.iter().chain(&pinned_b).chain(&free) {
+        wait_state(&outside, *id, JobState::Success, Duration::from_secs(20)).await;
+    }
+    for id in &pinned {
+        assert_eq!(
+            outside.get(*id).await.unwrap().affinity.as_deref(),
+            Some("a")
+        );
+    }
+    let ran = |probe: &Arc<Probe>, prefix: &str| {
+        probe.log().iter().filter(|l| l.starts_with(prefix)).count()
+    };
+    assert_eq!(ran(&probes[0], "a"), 12, "{:?}", probes[0].log());
+    assert_eq!(ran(&probes[1], "a") + ran(&probes[2], "a"), 0);
+    assert_eq!(ran(&probes[1], "b"), 3, "{:?}", probes[1].log());
+    assert_eq!(ran(&probes[0], "b") + ran(&probes[2], "b"), 0);
+    assert_eq!(ran(&probes[0], "f"), 0, "{:?}", probes[0].log());
+    assert_eq!(ran(&probes[1], "f") + ran(&probes[2], "f"), 9);
+    for engine in engines {
+        engine.shutdown().await;
+    }
+}
+
 async fn conforms(backend: Backend) {
     state_table(&backend).await;
     priorities_and_submission_order(&backend).await;
@@ -527,6 +788,9 @@ async fn conforms(backend: Backend) {
     fencing(&backend).await;
     crash_recovery(&backend).await;
     engines_end_to_end(&backend).await;
+    affinity_claims(&backend).await;
+    affinity_survives_recovery(&backend).await;
+    affinity_engines(&backend).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -328,6 +328,8 @@ async fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
             limit: 10,
             now,
             lease_until: now + Duration::from_millis(300),
+            affinity: None,
+            pinned_only: false,
         })
         .await
         .unwrap();
@@ -397,6 +399,8 @@ async fn a_pause_or_cancel_asked_before_a_crash_is_honoured_at_restart() {
         limit: 10,
         now,
         lease_until: now + Duration::from_secs(60),
+        affinity: None,
+        pinned_only: false,
     };
     assert_eq!(store.claim(claim).await.unwrap().len(), 3);
     let report = handle.pause(paused).await.unwrap();

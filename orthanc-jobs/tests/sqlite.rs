@@ -416,3 +416,60 @@ async fn two_engines_on_one_database_run_each_step_once() {
     first.shutdown().await;
     second.shutdown().await;
 }
+
+/// A file written before jobs had an affinity (no `affinity` column, the old claim index)
+/// opens: its jobs have none and run on any engine, and new jobs can be pinned.
+#[tokio::test]
+async fn a_file_from_before_affinity_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jobs.db");
+    let probe = Arc::new(Probe::default());
+    let data = serde_json::to_string(&Steps::new("old", 1, 0, &probe)).unwrap();
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, \
+             type TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL, \
+             data TEXT NOT NULL, content TEXT NOT NULL, progress INTEGER NOT NULL, \
+             steps INTEGER NOT NULL, error_code INTEGER, error_description TEXT, \
+             created_us INTEGER NOT NULL, completed_us INTEGER, changed_us INTEGER NOT NULL, \
+             runtime_us INTEGER NOT NULL, retry_at_us INTEGER, request TEXT, owner TEXT, \
+             lease_us INTEGER, reset INTEGER NOT NULL DEFAULT 0, finished_seq INTEGER, \
+             generation INTEGER NOT NULL DEFAULT 0); \
+             CREATE INDEX jobs_pending ON jobs (priority DESC, seq) WHERE state = 'Pending';",
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO jobs (id, type, priority, state, data, content, progress, steps, \
+             created_us, changed_us, runtime_us) \
+             VALUES ('00000000-0000-4000-8000-000000000001', 'Steps', 0, 'Pending', ?1, '{}', \
+             0, 0, 1, 1, 0)",
+            [data],
+        )
+        .unwrap();
+    }
+    let store = Arc::new(SqliteStore::open(&db).unwrap());
+    let old = JobsHandle::new(store.clone()).list().await.unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].affinity, None);
+    let mut config = fast_config();
+    config.affinity("here");
+    let engine = Engine::start(store, registry(&probe), config)
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.wait(old[0].id).await.unwrap().state,
+        JobState::Success
+    );
+    let pinned = engine
+        .local_handle()
+        .submit_and_wait(Steps::new("pinned", 1, 0, &probe), 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (pinned.state, pinned.affinity.as_deref()),
+        (JobState::Success, Some("here"))
+    );
+    assert_eq!(probe.log(), ["old:0", "pinned:0"]);
+    engine.shutdown().await;
+}

@@ -1,14 +1,17 @@
 //! The durable upload queue: spooled instances sent to the DICOMweb server by STOW-RS in
-//! batches, as jobs of an orthanc-jobs engine over a SQLite store in the state folder.
+//! batches, as jobs of an orthanc-jobs engine over a SQLite store in the state folder, or over
+//! a store several replicas share with each replica's jobs pinned to it ([`QueueStore`]).
 //!
 //! A batcher task gathers newly spooled instances and cuts a batch by count, bytes or a short
 //! wait ([`policy::batch_decision`]); each batch becomes one [`UPLOAD_JOB`] job. On start,
 //! jobs left unfinished resume from their saved state, and every spool file that no such job
 //! holds (received, acknowledged, but not yet in a job when the process stopped) is queued
-//! again: what got a success response reaches the server even after a SIGKILL.
+//! again: what got a success response reaches the server even after a SIGKILL. On a shared
+//! store only this replica's jobs count: other replicas' jobs name files on their own disks.
 
 mod job;
 pub mod policy;
+mod queue_store;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,19 +19,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dicomweb_client::Client;
-use orthanc_jobs::{Engine, EngineConfig, JobRegistry, JobState, JobsHandle, SqliteStore, Store};
+use orthanc_jobs::{Engine, EngineConfig, JobRegistry, JobState, JobsHandle};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use job::UPLOAD_JOB;
 use job::{UploadContext, UploadJob, UploadState};
 use policy::{BatchDecision, UploadOptions, batch_decision};
+pub use queue_store::{JOBS_FILE, QueueStore};
 
 use crate::Error;
 use crate::spool::{Spool, Spooled};
-
-/// The job store's file name in the state folder.
-pub const JOBS_FILE: &str = "uploads.sqlite";
 
 /// The running upload queue.
 pub struct UploadQueue {
@@ -38,18 +39,20 @@ pub struct UploadQueue {
 }
 
 impl UploadQueue {
-    /// Opens the job store in `state`, resumes unfinished uploads, queues spool files no job
-    /// holds, and starts sending.
+    /// Opens the job store (`queue_store`, or the one in `state`), resumes unfinished
+    /// uploads, queues spool files no job of this replica holds, and starts sending.
     pub(crate) async fn start(
         client: Client,
         spool: Spool,
         state: &Path,
+        queue_store: &QueueStore,
         options: UploadOptions,
         workers: usize,
     ) -> Result<UploadQueue, Error> {
-        let path = state.join(JOBS_FILE);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
-        let held = held_files(&JobsHandle::new(store.clone())).await?;
+        let opened = queue_store.open(state)?;
+        let store = opened.store;
+        let replica = opened.replica;
+        let held = held_files(&JobsHandle::new(store.clone()), replica.as_deref()).await?;
         let context = Arc::new(UploadContext {
             client,
             spool: spool.clone(),
@@ -65,7 +68,16 @@ impl UploadQueue {
             }) as Box<dyn orthanc_jobs::Job>)
         });
         let mut config = EngineConfig::new();
-        config.concurrent_jobs(workers.max(1)).history_size(100);
+        config
+            .concurrent_jobs(workers.max(1))
+            .history_size(100)
+            .recovery(opened.recovery);
+        if let Some(name) = &replica {
+            // This replica's jobs only: never another replica's, nor other programs' jobs
+            // without affinity (types this engine cannot restore).
+            config.affinity(name.clone()).pinned_only(true);
+            tracing::info!(replica = %name, "upload queue on a shared store, jobs pinned to this replica");
+        }
         let engine = Engine::start(store, registry, config).await?;
         let orphans: Vec<Spooled> = spool
             .pending()?
@@ -82,7 +94,8 @@ impl UploadQueue {
         for spooled in orphans {
             let _ = sender.send(spooled);
         }
-        let batcher = tokio::spawn(batcher(receiver, engine.handle().clone(), context));
+        // Jobs submitted through the local handle are pinned to this replica's name.
+        let batcher = tokio::spawn(batcher(receiver, engine.local_handle(), context));
         Ok(UploadQueue {
             sender,
             batcher,
@@ -111,11 +124,13 @@ impl UploadQueue {
     }
 }
 
-/// The spool files held by upload jobs that are not finished.
-async fn held_files(handle: &JobsHandle) -> Result<HashSet<PathBuf>, Error> {
+/// The spool files held by this replica's upload jobs that are not finished (`replica`: its
+/// name on a shared store, whose other jobs name files on other replicas' disks).
+async fn held_files(handle: &JobsHandle, replica: Option<&str>) -> Result<HashSet<PathBuf>, Error> {
     let mut held = HashSet::new();
     for record in handle.list().await? {
         if record.type_name != UPLOAD_JOB
+            || record.affinity.as_deref() != replica
             || matches!(record.state, JobState::Success | JobState::Failure)
         {
             continue;

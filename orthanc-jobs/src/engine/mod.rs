@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub(crate) lease: Duration,
     pub(crate) recovery: Recovery,
     pub(crate) clock: Option<Arc<dyn Clock>>,
+    pub(crate) affinity: Option<String>,
+    pub(crate) pinned_only: bool,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +43,8 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             recovery: Recovery::AllRunning,
             clock: None,
+            affinity: None,
+            pinned_only: false,
         }
     }
 }
@@ -54,6 +58,8 @@ impl std::fmt::Debug for EngineConfig {
             .field("lease", &self.lease)
             .field("recovery", &self.recovery)
             .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("affinity", &self.affinity)
+            .field("pinned_only", &self.pinned_only)
             .finish()
     }
 }
@@ -93,6 +99,23 @@ impl EngineConfig {
     /// Which jobs to take back at start.
     pub fn recovery(&mut self, recovery: Recovery) -> &mut Self {
         self.recovery = recovery;
+        self
+    }
+
+    /// This engine's affinity name (default: none). An engine with a name runs jobs without
+    /// affinity and jobs pinned to this name; an engine without one runs only jobs without
+    /// affinity. Jobs are pinned when submitted through a handle made by
+    /// [`JobsHandle::with_affinity`] (see [`Store`] for the contract).
+    pub fn affinity(&mut self, name: impl Into<String>) -> &mut Self {
+        self.affinity = Some(name.into());
+        self
+    }
+
+    /// With an affinity name, take only jobs pinned to it, never jobs without affinity
+    /// (default: false). For an engine that knows only its own job types but shares a store
+    /// with engines running others: a job it cannot restore would fail in its hands.
+    pub fn pinned_only(&mut self, only: bool) -> &mut Self {
+        self.pinned_only = only;
         self
     }
 
@@ -220,6 +243,20 @@ impl Engine {
     /// This engine's owner id in the store.
     pub fn owner(&self) -> &OwnerId {
         &self.shared.owner
+    }
+
+    /// This engine's affinity name ([`EngineConfig::affinity`]).
+    pub fn affinity(&self) -> Option<&str> {
+        self.shared.config.affinity.as_deref()
+    }
+
+    /// A handle on this engine whose submissions are pinned to its affinity name, so only
+    /// engines of this name run them (without a name, the same as [`Engine::handle`]).
+    pub fn local_handle(&self) -> JobsHandle {
+        match &self.shared.config.affinity {
+            Some(name) => self.handle.clone().with_affinity(name.clone()),
+            None => self.handle.clone(),
+        }
     }
 
     /// Stop: no new jobs are taken, running steps end, and their jobs go back to `Pending`

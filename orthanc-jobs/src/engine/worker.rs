@@ -29,6 +29,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             limit: 1,
             now,
             lease_until: now + shared.config.lease,
+            affinity: shared.config.affinity.clone(),
+            pinned_only: shared.config.pinned_only,
         };
         match shared.store.claim(claim).await {
             Ok(jobs) if !jobs.is_empty() => {

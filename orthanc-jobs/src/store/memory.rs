@@ -262,6 +262,7 @@ impl Store for MemoryStore {
                 lease_until: None,
                 generation: 0,
                 sequence,
+                affinity: job.affinity,
             };
             inner
                 .pending
@@ -286,14 +287,25 @@ impl Store for MemoryStore {
     fn claim(&self, claim: Claim) -> StoreFuture<'_, Vec<ClaimedJob>> {
         let mut inner = self.lock();
         let mut claimed = Vec::with_capacity(claim.limit.min(16));
-        while claimed.len() < claim.limit {
-            let Some((_, &id)) = inner.pending.first_key_value() else {
-                break;
-            };
-            if !inner.jobs.contains_key(&id) {
-                inner.pending.pop_first();
-                continue;
-            }
+        // The best pending jobs this engine may run, in claim order (the index is walked
+        // past jobs pinned to other engines).
+        let picked: Vec<JobId> = inner
+            .pending
+            .values()
+            .filter(|id| {
+                inner
+                    .jobs
+                    .get(id)
+                    .is_some_and(|e| match (&e.record.affinity, &claim.affinity) {
+                        (None, mine) => !(claim.pinned_only && mine.is_some()),
+                        (Some(job), Some(mine)) => job == mine,
+                        (Some(_), None) => false,
+                    })
+            })
+            .take(claim.limit)
+            .copied()
+            .collect();
+        for id in picked {
             inner.move_to(id, JobState::Running, claim.now);
             if let Some(entry) = inner.jobs.get_mut(&id) {
                 entry.record.owner = Some(claim.owner.clone());

@@ -51,6 +51,9 @@ pub struct NewJob {
     pub progress: u8,
     /// When it was submitted.
     pub creation_time: SystemTime,
+    /// The only engines that may run it: those configured with this affinity name
+    /// ([`crate::EngineConfig::affinity`]); `None` lets any engine run it.
+    pub affinity: Option<String>,
 }
 
 /// A request to take `Pending` jobs for an engine.
@@ -64,6 +67,11 @@ pub struct Claim {
     pub now: SystemTime,
     /// The lease deadline given to the taken jobs.
     pub lease_until: SystemTime,
+    /// The claiming engine's affinity name: it takes jobs without affinity and jobs with
+    /// this one; with `None`, only jobs without affinity.
+    pub affinity: Option<String>,
+    /// With an affinity name: take only jobs pinned to it, none without affinity.
+    pub pinned_only: bool,
 }
 
 /// A job taken by [`Store::claim`], now `Running` under the claiming owner.
@@ -198,6 +206,17 @@ pub struct Wakeup {
 ///   (SELECT id FROM jobs WHERE state = 'Pending' ORDER BY priority DESC, seq LIMIT $3
 ///   FOR UPDATE SKIP LOCKED) RETURNING ...`: engines on several machines never claim the same
 ///   job and never wait on each other.
+/// - **Affinity.** A job may carry an affinity name ([`NewJob::affinity`]): only an engine
+///   claiming with that name ([`Claim::affinity`]) takes it. An engine with a name also takes
+///   jobs without affinity, unless it claims [`Claim::pinned_only`] (it knows only its own
+///   job types); an engine without one takes only jobs without affinity. Nothing else changes a
+///   job's affinity: a job given back by [`Store::release`] or [`Store::recover`] (its engine
+///   crashed) keeps it, and waits for an engine with that name. This is for jobs that need
+///   something only one host has (files on its own disk): other engines sharing the store,
+///   even those that do not know the job's type, never take them. A store keeps claims on
+///   indexes: the PostgreSQL claim adds `AND affinity IS NULL` (an engine without a name),
+///   `AND (affinity IS NULL OR affinity = $5)` or `AND affinity = $5` (pinned only) to its
+///   `WHERE`, over partial indexes of pending jobs without and with an affinity.
 /// - **Leases and heartbeats.** A running engine calls [`Store::heartbeat`] regularly to extend
 ///   the leases of the jobs it holds. [`Store::recover`] with
 ///   [`Recovery::ExpiredLeases`] gives back to `Pending` the jobs of an engine that stopped

@@ -38,9 +38,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_us INTEGER,
     reset INTEGER NOT NULL DEFAULT 0,
     finished_seq INTEGER,
-    generation INTEGER NOT NULL DEFAULT 0
+    generation INTEGER NOT NULL DEFAULT 0,
+    affinity TEXT
 );
-CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (priority DESC, seq) WHERE state = 'Pending';
 CREATE INDEX IF NOT EXISTS jobs_retrying ON jobs (retry_at_us) WHERE state = 'Retry';
 CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (state) WHERE state IN ('Running', 'Retry');
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
@@ -58,18 +58,37 @@ CREATE TABLE IF NOT EXISTS outputs (
 
 const RECORD_COLUMNS: &str = "seq, id, type, priority, state, data, content, progress, steps, \
     error_code, error_description, created_us, completed_us, changed_us, runtime_us, \
-    retry_at_us, request, owner, lease_us, generation";
+    retry_at_us, request, owner, lease_us, generation, affinity";
+
+/// The indexes claims use: pending jobs without affinity in claim order, and pending jobs
+/// pinned to an engine name, by name and then claim order.
+const CLAIM_INDEXES: &str = "
+DROP INDEX IF EXISTS jobs_pending;
+CREATE INDEX IF NOT EXISTS jobs_pending_free ON jobs (priority DESC, seq)
+    WHERE state = 'Pending' AND affinity IS NULL;
+CREATE INDEX IF NOT EXISTS jobs_pending_pinned ON jobs (affinity, priority DESC, seq)
+    WHERE state = 'Pending' AND affinity IS NOT NULL;
+";
 
 pub(crate) fn create_schema(c: &Connection) -> Result<(), Error> {
     c.execute_batch(SCHEMA)?;
     // Files written before claims carried a fencing token get the column, starting at 0.
-    let has_generation = c
-        .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'generation'")?
-        .exists([])?;
-    if !has_generation {
+    if !has_column(c, "generation")? {
         c.execute_batch("ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")?;
     }
+    // Files written before jobs had an affinity get the column: their jobs have none.
+    if !has_column(c, "affinity")? {
+        c.execute_batch("ALTER TABLE jobs ADD COLUMN affinity TEXT")?;
+    }
+    c.execute_batch(CLAIM_INDEXES)?;
     Ok(())
+}
+
+fn has_column(c: &Connection, name: &str) -> Result<bool, Error> {
+    Ok(
+        c.prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?1")?
+            .exists(params![name])?,
+    )
 }
 
 fn column_error(index: usize, error: Error) -> rusqlite::Error {
@@ -88,7 +107,8 @@ fn job_id(row: &Row<'_>, index: usize) -> rusqlite::Result<JobId> {
 pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
     let mut statement = c.prepare_cached(
         "INSERT INTO jobs (id, type, priority, state, data, content, progress, steps, \
-         created_us, changed_us, runtime_us) VALUES (?1, ?2, ?3, 'Pending', ?4, ?5, ?6, 0, ?7, ?7, 0)",
+         created_us, changed_us, runtime_us, affinity) \
+         VALUES (?1, ?2, ?3, 'Pending', ?4, ?5, ?6, 0, ?7, ?7, 0, ?8)",
     )?;
     for job in jobs {
         statement.execute(params![
@@ -99,47 +119,60 @@ pub(crate) fn insert(c: &Connection, jobs: &[NewJob]) -> Result<(), Error> {
             job.content.to_string(),
             job.progress.min(100),
             micros(job.creation_time),
+            job.affinity,
         ])?;
     }
     Ok(())
 }
 
 pub(crate) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
-    let mut statement = c.prepare_cached(
+    // An engine without a name takes only jobs without affinity (one ordered index walk).
+    let which = match (&claim.affinity, claim.pinned_only) {
+        (Some(_), false) => "(affinity IS NULL OR affinity = ?5)",
+        (Some(_), true) => "affinity = ?5",
+        (None, _) => "affinity IS NULL",
+    };
+    let sql = format!(
         "UPDATE jobs SET state = 'Running', owner = ?1, lease_us = ?2, request = NULL, \
          changed_us = ?3, generation = generation + 1 \
-         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' \
+         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'Pending' AND {which} \
          ORDER BY priority DESC, seq LIMIT ?4) \
-         RETURNING seq, id, type, priority, data, steps, reset, runtime_us, generation",
-    )?;
+         RETURNING seq, id, type, priority, data, steps, reset, runtime_us, generation"
+    );
+    let mut statement = c.prepare_cached(&sql)?;
+    let owner = claim.owner.as_str();
+    let lease = micros(claim.lease_until);
+    let now = micros(claim.now);
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(
-        params![
-            claim.owner.as_str(),
-            micros(claim.lease_until),
-            micros(claim.now),
-            limit
-        ],
-        |row| {
-            let data: String = row.get(4)?;
-            Ok((
-                row.get::<_, i64>(0)?,
-                ClaimedJob {
-                    id: job_id(row, 1)?,
-                    type_name: row.get(2)?,
-                    priority: row.get(3)?,
-                    data: parse_json(&data, "job data").map_err(|e| column_error(4, e))?,
-                    steps: unsigned(row, 5)?,
-                    reset: row.get(6)?,
-                    effective_runtime: Duration::from_micros(unsigned(row, 7)?),
-                    generation: unsigned(row, 8)?,
-                },
-            ))
-        },
-    )?;
-    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
+    let rows = match &claim.affinity {
+        Some(name) => statement
+            .query_map(params![owner, lease, now, limit, name], claimed_row)?
+            .collect::<Result<Vec<_>, _>>()?,
+        None => statement
+            .query_map(params![owner, lease, now, limit], claimed_row)?
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let mut claimed = rows;
     claimed.sort_by_key(|(seq, job)| (std::cmp::Reverse(job.priority), *seq));
     Ok(claimed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// A claimed job and its sequence number, from the claim's `RETURNING` columns.
+fn claimed_row(row: &Row<'_>) -> rusqlite::Result<(i64, ClaimedJob)> {
+    let data: String = row.get(4)?;
+    Ok((
+        row.get::<_, i64>(0)?,
+        ClaimedJob {
+            id: job_id(row, 1)?,
+            type_name: row.get(2)?,
+            priority: row.get(3)?,
+            data: parse_json(&data, "job data").map_err(|e| column_error(4, e))?,
+            steps: unsigned(row, 5)?,
+            reset: row.get(6)?,
+            effective_runtime: Duration::from_micros(unsigned(row, 7)?),
+            generation: unsigned(row, 8)?,
+        },
+    ))
 }
 
 /// Move a job to `to` with its bookkeeping: owner, lease and request go when it stops
@@ -482,6 +515,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
             .map(|o| OwnerId::from_stored(&o)),
         lease_until: row.get::<_, Option<i64>>(18)?.map(time_of),
         generation: unsigned(row, 19)?,
+        affinity: row.get(20)?,
     })
 }
 

@@ -3,7 +3,11 @@
 //! - **Claims** are one statement, `UPDATE … WHERE seq IN (SELECT … ORDER BY priority DESC,
 //!   seq LIMIT n FOR UPDATE SKIP LOCKED)`: engines never claim the same job and never wait on
 //!   each other. A claim sets the owner, a lease deadline and increments the job's
-//!   generation, its fencing token.
+//!   generation, its fencing token. The `WHERE` also names the claiming engine's affinity
+//!   (`affinity IS NULL`; for an engine with a name `affinity IS NULL OR affinity = $5`, or
+//!   `affinity = $5` when it takes pinned jobs only),
+//!   over partial indexes of pending jobs without and with an affinity: an engine never
+//!   walks past jobs pinned to other hosts in claim order.
 //! - **Fencing.** Every later write for the run (step reports, releases, heartbeats) names
 //!   `(id, owner, generation)` and changes nothing when they no longer match; a step report
 //!   is then refused with [`Error::LeaseLost`]. Every saved step is also written to a step

@@ -85,7 +85,8 @@ pub(crate) async fn insert(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<(), 
         execute(
             tx,
             "INSERT INTO orthanc_jobs (id, type, priority, state, data, content, progress, \
-             created_us, changed_us) VALUES ($1, $2, $3, 'Pending', $4, $5, $6, $7, $7) \
+             created_us, changed_us, affinity) \
+             VALUES ($1, $2, $3, 'Pending', $4, $5, $6, $7, $7, $8) \
              ON CONFLICT (id) DO NOTHING",
             &[
                 &id,
@@ -95,6 +96,7 @@ pub(crate) async fn insert(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<(), 
                 &content,
                 &progress,
                 &micros(job.creation_time),
+                &job.affinity,
             ],
         )
         .await?;
@@ -110,18 +112,23 @@ pub(crate) async fn insert(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<(), 
 pub(crate) async fn claim(client: &Object, claim: &Claim) -> Result<Vec<ClaimedJob>, Error> {
     let limit = stored_count(claim.limit as u64);
     let lease = lease_micros(claim.now, claim.lease_until);
-    let rows = client_query(
-        client,
-        "WITH picked AS (SELECT seq FROM orthanc_jobs WHERE state = 'Pending' \
-         ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         UPDATE orthanc_jobs AS j SET state = 'Running', owner = $1, \
-         lease_us = orthanc_jobs_now_us() + $2, generation = j.generation + 1, \
-         request = NULL, changed_us = $4 FROM picked WHERE j.seq = picked.seq \
-         RETURNING j.seq, j.id, j.type, j.priority, j.data, j.steps, j.reset, j.runtime_us, \
-         j.generation",
-        &[&claim.owner.as_str(), &lease, &limit, &micros(claim.now)],
-    )
-    .await?;
+    let owner = claim.owner.as_str();
+    let now = micros(claim.now);
+    // An engine without a name walks only the index of jobs without affinity, in order.
+    let rows = match &claim.affinity {
+        Some(name) => {
+            let sql = claim_sql(if claim.pinned_only {
+                "affinity = $5"
+            } else {
+                "(affinity IS NULL OR affinity = $5)"
+            });
+            client_query(client, &sql, &[&owner, &lease, &limit, &now, name]).await?
+        }
+        None => {
+            let sql = claim_sql("affinity IS NULL");
+            client_query(client, &sql, &[&owner, &lease, &limit, &now]).await?
+        }
+    };
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
         let job = ClaimedJob {
@@ -138,6 +145,19 @@ pub(crate) async fn claim(client: &Object, claim: &Claim) -> Result<Vec<ClaimedJ
     }
     claimed.sort_by_key(|(seq, job)| (std::cmp::Reverse(job.priority), *seq));
     Ok(claimed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// The claim statement, taking pending jobs that match `which` (an affinity condition).
+fn claim_sql(which: &str) -> String {
+    format!(
+        "WITH picked AS (SELECT seq FROM orthanc_jobs WHERE state = 'Pending' AND {which} \
+         ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         UPDATE orthanc_jobs AS j SET state = 'Running', owner = $1, \
+         lease_us = orthanc_jobs_now_us() + $2, generation = j.generation + 1, \
+         request = NULL, changed_us = $4 FROM picked WHERE j.seq = picked.seq \
+         RETURNING j.seq, j.id, j.type, j.priority, j.data, j.steps, j.reset, j.runtime_us, \
+         j.generation"
+    )
 }
 
 /// Move a job to `to` with its bookkeeping: owner, lease and request go when it stops
@@ -535,7 +555,7 @@ pub(crate) async fn wake_retries(tx: &Transaction<'_>, now: SystemTime) -> Resul
 
 const RECORD_COLUMNS: &str = "SELECT seq, id, type, priority, state, data, content, progress, \
     steps, error_code, error_description, created_us, completed_us, changed_us, runtime_us, \
-    retry_at_us, request, owner, lease_us, generation FROM orthanc_jobs";
+    retry_at_us, request, owner, lease_us, generation, affinity FROM orthanc_jobs";
 
 fn record(row: &Row) -> Result<JobRecord, Error> {
     let error = match (
@@ -571,6 +591,7 @@ fn record(row: &Row) -> Result<JobRecord, Error> {
         owner: column::<Option<&str>>(row, 17)?.map(OwnerId::from_stored),
         lease_until: column::<Option<i64>>(row, 18)?.map(time_of),
         generation: count(column(row, 19)?),
+        affinity: column(row, 20)?,
     })
 }
 

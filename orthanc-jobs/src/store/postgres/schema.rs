@@ -10,7 +10,7 @@ use crate::store::postgres::pg_error;
 const MIGRATION_LOCK: i64 = 0x6f72_7468_6a6f_6273;
 
 /// Every migration, in order. A migration is never edited once released: add a new one.
-pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
 
 /// Jobs, their outputs, the step log, and the database clock the leases are judged by.
 const V1: &str = "
@@ -63,6 +63,18 @@ CREATE TABLE orthanc_job_steps (
     saved_us BIGINT NOT NULL
 );
 CREATE INDEX orthanc_job_steps_job ON orthanc_job_steps (job_id);
+";
+
+/// Job affinity: a job may be pinned to the engines of one name. Claims walk one of two
+/// partial indexes of pending jobs: those without affinity in claim order (all an engine
+/// without a name looks at), and those with one, by name and then claim order.
+const V2: &str = "
+ALTER TABLE orthanc_jobs ADD COLUMN affinity TEXT;
+DROP INDEX orthanc_jobs_pending;
+CREATE INDEX orthanc_jobs_pending_free ON orthanc_jobs (priority DESC, seq)
+    WHERE state = 'Pending' AND affinity IS NULL;
+CREATE INDEX orthanc_jobs_pending_pinned ON orthanc_jobs (affinity, priority DESC, seq)
+    WHERE state = 'Pending' AND affinity IS NOT NULL;
 ";
 
 /// Bring the database's schema to the newest version; returns the version it was at.
