@@ -61,6 +61,9 @@ pub struct AdapterConfig {
     pub upload: UploadOptions,
     /// How many upload batches are sent at once.
     pub upload_workers: usize,
+    /// How long a storage commitment request waits for its instances still in the upload
+    /// queue before they are reported failed (0110).
+    pub commitment_wait: Duration,
 }
 
 /// Configures an [`Adapter`]: `&mut self` setters, then [`bind`](AdapterBuilder::bind).
@@ -131,6 +134,13 @@ impl AdapterBuilder {
         self
     }
 
+    /// How long a storage commitment waits for instances still in the upload queue (default
+    /// 2 minutes).
+    pub fn commitment_wait(&mut self, wait: Duration) -> &mut Self {
+        self.config.commitment_wait = wait;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &AdapterConfig {
         &self.config
@@ -183,6 +193,7 @@ impl AdapterBuilder {
                 spool,
                 queue,
                 shutdown: CancellationToken::new(),
+                commitments: TaskTracker::new(),
                 config,
             }),
         })
@@ -196,6 +207,8 @@ pub(crate) struct Shared {
     pub(crate) spool: Spool,
     pub(crate) queue: Option<UploadQueue>,
     pub(crate) shutdown: CancellationToken,
+    /// Storage commitments being decided or reported.
+    pub(crate) commitments: TaskTracker,
 }
 
 type Options = ServerAssociationOptions<'static, AeTitles, AcceptProposedRoles>;
@@ -234,6 +247,7 @@ impl Adapter {
                 max_pdu_length: 64 * 1024,
                 upload: UploadOptions::default(),
                 upload_workers: 2,
+                commitment_wait: Duration::from_secs(120),
             },
         }
     }
@@ -306,6 +320,9 @@ impl Adapter {
         shared.shutdown.cancel();
         tracker.close();
         tracker.wait().await;
+        // Storage commitments decide what they can now and send their results.
+        shared.commitments.close();
+        shared.commitments.wait().await;
         match Arc::try_unwrap(shared) {
             Ok(shared) => {
                 if let Some(queue) = shared.queue {

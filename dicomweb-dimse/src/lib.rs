@@ -65,6 +65,7 @@ struct ReadmeDoctests;
 mod adapter;
 mod association;
 pub mod command;
+pub mod commitment;
 pub mod disk;
 mod error;
 pub mod export;

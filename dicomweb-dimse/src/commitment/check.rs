@@ -1,0 +1,179 @@
+//! Deciding each referenced instance's fate (the IO around [`report::verdict`]): the upload
+//! queue is looked at first (which SOP instances the spool holds, read from each spool file's
+//! meta group), then the DICOMweb server asked by QIDO-RS, [`BATCH`] SOP Instance UIDs per
+//! request (UID list matching). Instances still queued, or a server that cannot be asked, are
+//! looked at again every [`POLL`] until the wait is over or the adapter shuts down.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dicomweb_core::file_meta::FileMeta;
+use dicomweb_core::request::Search;
+use dicomweb_core::{Tag, Uid};
+
+use super::report::{self, OnServer, Outcome, Verdict};
+use super::request::{CommitmentRequest, Reference};
+use crate::adapter::Shared;
+use crate::spool::Spool;
+
+/// SOP Instance UIDs asked of the server per QIDO-RS request (some 3.3 KB of query).
+pub const BATCH: usize = 50;
+/// How long between two looks at instances still waited for.
+pub const POLL: Duration = Duration::from_millis(500);
+
+const SOP_CLASS_UID: Tag = Tag(0x0008_0016);
+const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
+
+/// Each referenced instance's outcome, in the order referenced.
+pub(crate) async fn outcomes(
+    shared: &Arc<Shared>,
+    request: &CommitmentRequest,
+) -> Vec<(Reference, Outcome)> {
+    let deadline = Instant::now() + shared.config.commitment_wait;
+    let mut decided: Vec<Option<Outcome>> = vec![None; request.references.len()];
+    let mut spool_names = SpoolNames::default();
+    loop {
+        let may_wait = Instant::now() < deadline && !shared.shutdown.is_cancelled();
+        // The queue first: an instance uploaded between the two looks is then on the server.
+        let queued = if shared.queue.is_some() {
+            spool_names.queued(&shared.spool).await
+        } else {
+            HashSet::new()
+        };
+        let open: Vec<usize> = (0..decided.len())
+            .filter(|&i| decided[i].is_none())
+            .collect();
+        let mut waiting = 0;
+        for batch in open.chunks(BATCH) {
+            let uids: Vec<Uid> = batch
+                .iter()
+                .map(|&i| request.references[i].sop_instance_uid.clone())
+                .collect();
+            let found = on_server(shared, &uids).await;
+            for &i in batch {
+                let reference = &request.references[i];
+                let uid = reference.sop_instance_uid.as_str();
+                let seen = match &found {
+                    None => OnServer::Unknown,
+                    Some(found) => match found.get(uid) {
+                        Some(class) => OnServer::Present(class.as_deref()),
+                        None => OnServer::Absent,
+                    },
+                };
+                match report::verdict(reference, seen, queued.contains(uid), may_wait) {
+                    Verdict::Decided(outcome) => decided[i] = Some(outcome),
+                    Verdict::Wait => waiting += 1,
+                }
+            }
+        }
+        if waiting == 0 {
+            break;
+        }
+        tracing::debug!(
+            transaction = %request.transaction_uid,
+            waiting,
+            "storage commitment: waiting for queued instances or the server"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            () = shared.shutdown.cancelled() => {}
+        }
+    }
+    request
+        .references
+        .iter()
+        .cloned()
+        .zip(decided)
+        .map(|(reference, outcome)| {
+            (
+                reference,
+                outcome.unwrap_or(Outcome::Failed(report::PROCESSING_FAILURE)),
+            )
+        })
+        .collect()
+}
+
+/// The instances among `uids` the server has, with the SOP class it names for each; `None`
+/// when it cannot be asked.
+async fn on_server(shared: &Arc<Shared>, uids: &[Uid]) -> Option<HashMap<String, Option<String>>> {
+    let search = match Search::instances()
+        .matching_uids("SOPInstanceUID", uids)
+        .and_then(|s| s.include("00080016"))
+    {
+        Ok(search) => search,
+        Err(error) => {
+            tracing::error!(%error, "storage commitment: the QIDO-RS search cannot be built");
+            return None;
+        }
+    };
+    match shared.client.search_all(search, uids.len() * 4).await {
+        Ok(results) => Some(
+            results
+                .data_sets
+                .iter()
+                .filter_map(|data_set| {
+                    let uid = data_set.uid(SOP_INSTANCE_UID)?;
+                    let class = data_set
+                        .string(SOP_CLASS_UID)
+                        .map(|c| c.trim_end_matches(['\0', ' ']).to_owned());
+                    Some((uid.into_string(), class))
+                })
+                .collect(),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "storage commitment: the DICOMweb server cannot be asked");
+            None
+        }
+    }
+}
+
+/// The SOP Instance UIDs of spool files, each file's meta group read once.
+#[derive(Default)]
+struct SpoolNames {
+    known: HashMap<PathBuf, Option<String>>,
+}
+
+impl SpoolNames {
+    /// The SOP Instance UIDs of the instances in the spool now (received, acknowledged, not
+    /// yet stored on the server nor refused by it).
+    async fn queued(&mut self, spool: &Spool) -> HashSet<String> {
+        let spool = spool.clone();
+        let mut known = std::mem::take(&mut self.known);
+        let (known, queued) = tokio::task::spawn_blocking(move || {
+            let pending = match spool.pending() {
+                Ok(pending) => pending,
+                Err(error) => {
+                    tracing::warn!(%error, "storage commitment: cannot list the spool");
+                    Vec::new()
+                }
+            };
+            let present: HashSet<PathBuf> = pending.iter().map(|s| s.path.clone()).collect();
+            known.retain(|path, _| present.contains(path));
+            for spooled in pending {
+                known
+                    .entry(spooled.path.clone())
+                    .or_insert_with(|| instance_uid(&spooled.path));
+            }
+            let queued = known.values().flatten().cloned().collect();
+            (known, queued)
+        })
+        .await
+        .unwrap_or_default();
+        self.known = known;
+        queued
+    }
+}
+
+/// The SOP Instance UID in a spool file's meta group (which the adapter wrote: a few hundred
+/// bytes).
+fn instance_uid(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut head = Vec::new();
+    file.by_ref().take(64 * 1024).read_to_end(&mut head).ok()?;
+    let meta = FileMeta::read(&head).ok()??;
+    meta.sop_instance_uid
+        .map(|uid| uid.trim_end_matches(['\0', ' ']).to_owned())
+}
