@@ -218,7 +218,6 @@ async fn handle_pdv(
                     if command.field == CommandField::NActionRq {
                         return commitment::answer(
                             association,
-                            shared,
                             reports,
                             calling,
                             context,
@@ -372,7 +371,6 @@ async fn feed_command(
                 // Refused (no Action Information) by the storage commitment SCP.
                 return commitment::answer(
                     association,
-                    shared,
                     reports,
                     calling,
                     context,

@@ -165,7 +165,6 @@ impl Drop for Reports {
 /// through `reports` (or, once the association is gone, goes on a new one).
 pub(crate) async fn answer<A>(
     association: &mut A,
-    shared: &Arc<Shared>,
     reports: &Reports,
     calling: &str,
     context: u8,
@@ -202,6 +201,7 @@ where
     );
     crate::association::send_message(association, context, &response.to_bytes(), None).await?;
     let sender = reports.sender.clone();
+    let shared = &reports.shared;
     let task_shared = shared.clone();
     let calling = calling.to_owned();
     let transfer_syntax = transfer_syntax.to_owned();

@@ -10,8 +10,9 @@ use crate::sop_classes::{STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE, is_storage_comm
 
 /// Action Type ID 1: Request Storage Commitment.
 pub const REQUEST_STORAGE_COMMITMENT: u16 = 1;
-/// The most instances one request may reference; beyond, it is refused with 0213.
-pub const MAX_REFERENCES: usize = 100_000;
+/// The most instances one request may reference; beyond, it is refused with 0213. (The
+/// adapter reads Action Information of at most 1 MiB, which holds fewer.)
+pub const MAX_REFERENCES: usize = 10_000;
 
 /// N-ACTION status 0110: processing failure.
 pub const PROCESSING_FAILURE: u16 = 0x0110;
