@@ -177,3 +177,51 @@ fn instance_uid(path: &std::path::Path) -> Option<String> {
     meta.sop_instance_uid
         .map(|uid| uid.trim_end_matches(['\0', ' ']).to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spool::InstanceMeta;
+
+    #[tokio::test]
+    async fn the_queue_is_read_from_the_spool_files_meta_groups() {
+        let state = tempfile::tempdir().unwrap();
+        let spool = Spool::open(state.path()).unwrap();
+        let mut names = SpoolNames::default();
+        assert!(names.queued(&spool).await.is_empty());
+        let mut spooled = Vec::new();
+        for uid in ["1.2.3.1", "1.2.3.2"] {
+            let meta = InstanceMeta {
+                sop_class_uid: "1.2.840.10008.5.1.4.1.1.7".into(),
+                sop_instance_uid: uid.into(),
+                transfer_syntax_uid: "1.2.840.10008.1.2.1".into(),
+                source_aet: "CT".into(),
+            };
+            let mut incoming = spool.create(&meta).await.unwrap();
+            incoming.write(&[0; 64]).await.unwrap();
+            spooled.push(incoming.commit().await.unwrap());
+        }
+        // Being received: not acknowledged, not queued.
+        let being_received = spool
+            .create(&InstanceMeta {
+                sop_class_uid: "1.2.840.10008.5.1.4.1.1.7".into(),
+                sop_instance_uid: "1.2.3.9".into(),
+                transfer_syntax_uid: "1.2.840.10008.1.2.1".into(),
+                source_aet: "CT".into(),
+            })
+            .await
+            .unwrap();
+        let queued = names.queued(&spool).await;
+        assert_eq!(
+            queued,
+            HashSet::from(["1.2.3.1".to_owned(), "1.2.3.2".to_owned()])
+        );
+        // Uploaded: its file is gone, and so is it from the queue.
+        std::fs::remove_file(&spooled[0].path).unwrap();
+        assert_eq!(
+            names.queued(&spool).await,
+            HashSet::from(["1.2.3.2".to_owned()])
+        );
+        drop(being_received);
+    }
+}
