@@ -3,9 +3,10 @@
 //! fragments written straight to its spool file, so memory holds one PDU whatever the
 //! instance's size.
 //!
-//! Between messages, a shutdown ends the association (A-ABORT); a message in progress is
-//! finished and answered first. An association that ends mid-instance leaves no spool file
-//! and sends no response. A PDU that cannot be read, or one out of place, ends the
+//! Between messages, storage commitment results decided meanwhile are sent to the requester
+//! (see [`commitment`](crate::commitment)), and a shutdown ends the association (A-ABORT); a
+//! message in progress is finished and answered first. An association that ends mid-instance
+//! leaves no spool file and sends no response. A PDU that cannot be read, or one out of place, ends the
 //! association with a log line, never a panic; a read that waits longer than the idle
 //! timeout ends it too.
 
