@@ -2,7 +2,8 @@
 //! Commitment SCU, against a scripted DICOMweb server: a requester that keeps its association
 //! open gets the N-EVENT-REPORT on it (committed, no such instance, class/instance conflict);
 //! malformed N-ACTIONs are refused with their PS3.7 statuses and the association goes on; a
-//! server that cannot be asked makes every instance fail with 0110 once the wait is over.
+//! server that cannot be asked makes every instance fail with 0110 once the wait is over; a
+//! server that refuses UID lists is asked one UID at a time.
 
 #![allow(clippy::unwrap_used)]
 
@@ -300,6 +301,67 @@ async fn a_server_that_cannot_be_asked_fails_every_instance_with_0110() {
     assert_eq!(outcomes[0].1, Outcome::Failed(report::PROCESSING_FAILURE));
     send(&mut scu, Response::to(&event, 0).unwrap().to_bytes(), None).await;
     scu.release().await.unwrap();
+    stop.send(()).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_uid_lists_is_asked_one_uid_at_a_time() {
+    let held = serde_json::json!([
+        { "00080016": { "vr": "UI", "Value": [CT] }, "00080018": { "vr": "UI", "Value": ["1.2.3.1"] } }
+    ])
+    .to_string();
+    let server = StandIn::start(move |_, request| {
+        if request.target.contains("%2C") || request.target.contains(',') {
+            respond("400 Bad Request", &[], b"no UID lists here")
+        } else if request.target.contains("SOPInstanceUID=1.2.3.1") {
+            respond(
+                "200 OK",
+                &[("Content-Type", "application/dicom+json")],
+                held.as_bytes(),
+            )
+        } else {
+            respond("204 No Content", &[], b"")
+        }
+    });
+    let state = tempfile::tempdir().unwrap();
+    let (address, stop, task) = adapter(
+        server.url_for("/dicom-web"),
+        state.path(),
+        Duration::from_secs(5),
+    )
+    .await;
+    let mut scu = associate(address).await;
+    let request = NormalizedRequest::action(1, PUSH_MODEL, WELL_KNOWN, 1);
+    let asked = [(CT, "1.2.3.1"), (CT, "1.2.3.2")];
+    send(
+        &mut scu,
+        request.to_bytes(),
+        Some(information("2.25.44", &asked)),
+    )
+    .await;
+    let (response, _) = receive(&mut scu).await;
+    assert_eq!(response.status, Some(0));
+    let (event, data) = receive(&mut scu).await;
+    let information = read_identifier(&data.unwrap(), PUSH_MODEL, EXPLICIT_LE).unwrap();
+    let (_, outcomes) = read_event_information(&information).unwrap();
+    let outcomes: Vec<(String, Outcome)> = outcomes
+        .into_iter()
+        .map(|(r, o)| (r.sop_instance_uid.into_string(), o))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("1.2.3.1".to_owned(), Outcome::Committed),
+            (
+                "1.2.3.2".to_owned(),
+                Outcome::Failed(report::NO_SUCH_OBJECT_INSTANCE)
+            ),
+        ]
+    );
+    send(&mut scu, Response::to(&event, 0).unwrap().to_bytes(), None).await;
+    scu.release().await.unwrap();
+    assert_eq!(server.recorded().len(), 3, "the list, then each UID alone");
     stop.send(()).unwrap();
     task.await.unwrap();
 }

@@ -1,7 +1,8 @@
 //! Deciding each referenced instance's fate (the IO around [`report::verdict`]): the upload
 //! queue is looked at first (which SOP instances the spool holds, read from each spool file's
 //! meta group), then the DICOMweb server asked by QIDO-RS, [`BATCH`] SOP Instance UIDs per
-//! request (UID list matching). Instances still queued, or a server that cannot be asked, are
+//! request (UID list matching; a server that refuses the list for good, not for a transient
+//! reason, is asked one UID at a time). Instances still queued, or a server that cannot be asked, are
 //! looked at again every [`POLL`] until the wait is over or the adapter shuts down.
 
 use std::collections::{HashMap, HashSet};
@@ -96,37 +97,51 @@ pub(crate) async fn outcomes(
 }
 
 /// The instances among `uids` the server has, with the SOP class it names for each; `None`
-/// when it cannot be asked.
+/// when it cannot be asked. A list the server refuses for good is asked one UID at a time.
 async fn on_server(shared: &Arc<Shared>, uids: &[Uid]) -> Option<HashMap<String, Option<String>>> {
-    let search = match Search::instances()
-        .matching_uids("SOPInstanceUID", uids)
-        .and_then(|s| s.include("00080016"))
-    {
-        Ok(search) => search,
-        Err(error) => {
-            tracing::error!(%error, "storage commitment: the QIDO-RS search cannot be built");
-            return None;
+    match search(shared, uids).await {
+        Ok(found) => Some(found),
+        Err(error) if uids.len() > 1 && !error.is_transient() => {
+            tracing::info!(%error, "storage commitment: the server refused a UID list; asking one UID at a time");
+            let mut found = HashMap::new();
+            for uid in uids {
+                match search(shared, std::slice::from_ref(uid)).await {
+                    Ok(one) => found.extend(one),
+                    Err(error) => {
+                        tracing::warn!(%error, "storage commitment: the DICOMweb server cannot be asked");
+                        return None;
+                    }
+                }
+            }
+            Some(found)
         }
-    };
-    match shared.client.search_all(search, uids.len() * 4).await {
-        Ok(results) => Some(
-            results
-                .data_sets
-                .iter()
-                .filter_map(|data_set| {
-                    let uid = data_set.uid(SOP_INSTANCE_UID)?;
-                    let class = data_set
-                        .string(SOP_CLASS_UID)
-                        .map(|c| c.trim_end_matches(['\0', ' ']).to_owned());
-                    Some((uid.into_string(), class))
-                })
-                .collect(),
-        ),
         Err(error) => {
             tracing::warn!(%error, "storage commitment: the DICOMweb server cannot be asked");
             None
         }
     }
+}
+
+/// One QIDO-RS instance search for `uids`.
+async fn search(
+    shared: &Arc<Shared>,
+    uids: &[Uid],
+) -> Result<HashMap<String, Option<String>>, dicomweb_client::Error> {
+    let search = Search::instances()
+        .matching_uids("SOPInstanceUID", uids)?
+        .include("00080016")?;
+    let results = shared.client.search_all(search, uids.len() * 4).await?;
+    Ok(results
+        .data_sets
+        .iter()
+        .filter_map(|data_set| {
+            let uid = data_set.uid(SOP_INSTANCE_UID)?;
+            let class = data_set
+                .string(SOP_CLASS_UID)
+                .map(|c| c.trim_end_matches(['\0', ' ']).to_owned());
+            Some((uid.into_string(), class))
+        })
+        .collect())
 }
 
 /// The SOP Instance UIDs of spool files, each file's meta group read once.
