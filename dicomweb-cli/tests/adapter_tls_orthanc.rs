@@ -2,8 +2,8 @@
 //! storescu into `dicomweb adapter --tls-cert --tls-key --tls-ca` (a real Orthanc behind it),
 //! each instance found identical on the server; a plain-TCP client and clients without a
 //! certificate the CA signed are refused while the adapter keeps serving; Orthanc over TLS
-//! stores through the adapter and asks it for a C-MOVE to `storescp +tls` marked
-//! `UseDicomTls`; `dicomweb transfer --to` a TLS device named in `--config` (Orthanc's
+//! stores through the adapter, asks it for a C-MOVE to `storescp +tls` marked `UseDicomTls`
+//! and for storage commitment (the result sent back over TLS); `dicomweb transfer --to` a TLS device named in `--config` (Orthanc's
 //! `DicomTls*` keys) or given as `dimses://`.
 
 #![allow(clippy::unwrap_used)]
@@ -12,6 +12,7 @@ mod support;
 
 use std::path::Path;
 
+use dicomweb_core::file_meta::FileMeta;
 use support::dimse::*;
 use support::{dicomweb, one_line_error, success_json};
 use test_support::orthanc::Orthanc;
@@ -227,11 +228,12 @@ fn a_transfer_reaches_a_tls_device_named_in_config_or_by_dimses_url() {
 fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
     let pki = TestPki::generate().unwrap();
     let adapter_port = free_port();
+    let peer_port = free_port();
     let path = |p: &Path| p.to_str().unwrap().to_owned();
     // The DIMSE peer, over TLS with the client certificate.
     let peer = Orthanc::start_with_config(&serde_json::json!({
         "DicomAet": "PEER",
-        "DicomPort": free_port(),
+        "DicomPort": peer_port,
         "DicomTlsEnabled": true,
         "DicomTlsCertificate": path(&pki.client.cert),
         "DicomTlsPrivateKey": path(&pki.client.key),
@@ -256,7 +258,8 @@ fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
         &modalities,
         format!(
             r#"{{ "DicomModalities": {{
-                 "dest": {{ "AET": "DEST", "Host": "localhost", "Port": {scp_port}, "UseDicomTls": true }} }} }}"#
+                 "dest": {{ "AET": "DEST", "Host": "localhost", "Port": {scp_port}, "UseDicomTls": true }},
+                 "peer": {{ "AET": "PEER", "Host": "localhost", "Port": {peer_port}, "UseDicomTls": true }} }} }}"#
         ),
     )
     .unwrap();
@@ -311,6 +314,27 @@ fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
         adapter.log()
     );
     assert_eq!(data_sets_in(received.path()), expected, "{}", adapter.log());
+
+    // Storage commitment over TLS both ways: Orthanc's N-ACTION on its association, the
+    // adapter's result on a new one to Orthanc's TLS port.
+    let asked: Vec<serde_json::Value> = spec
+        .instances()
+        .map(|instance| {
+            let meta = FileMeta::read(&instance.bytes).unwrap().unwrap();
+            let uid = |uid: Option<String>| uid.unwrap().trim_end_matches('\0').to_owned();
+            serde_json::json!({
+                "SOPClassUID": uid(meta.sop_class_uid),
+                "SOPInstanceUID": uid(meta.sop_instance_uid),
+            })
+        })
+        .collect();
+    let report = commitment(&peer, &asked, || adapter.log());
+    assert_eq!(report["Status"], "Success", "{report}\n{}", adapter.log());
+    assert_eq!(
+        uids(&report["Success"]),
+        uids(&serde_json::Value::from(asked))
+    );
+    adapter.wait_for_log("result sent on a new association");
     let _ = scp.kill();
     let _ = scp.wait();
 }

@@ -70,6 +70,9 @@ pub struct AdapterConfig {
     pub upload_workers: usize,
     /// DICOM TLS: listen for TLS only, and reach devices marked `UseDicomTls` with it.
     pub tls: Option<DicomTls>,
+    /// How long a storage commitment request waits for its instances still in the upload
+    /// queue before they are reported failed (0110).
+    pub commitment_wait: Duration,
 }
 
 /// Configures an [`Adapter`]: `&mut self` setters, then [`bind`](AdapterBuilder::bind).
@@ -164,6 +167,13 @@ impl AdapterBuilder {
         self
     }
 
+    /// How long a storage commitment waits for instances still in the upload queue (default
+    /// 2 minutes).
+    pub fn commitment_wait(&mut self, wait: Duration) -> &mut Self {
+        self.config.commitment_wait = wait;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &AdapterConfig {
         &self.config
@@ -220,6 +230,7 @@ impl AdapterBuilder {
                 spool,
                 queue,
                 shutdown: CancellationToken::new(),
+                commitments: TaskTracker::new(),
                 config,
             }),
         })
@@ -233,6 +244,8 @@ pub(crate) struct Shared {
     pub(crate) spool: Spool,
     pub(crate) queue: Option<UploadQueue>,
     pub(crate) shutdown: CancellationToken,
+    /// Storage commitments being decided or reported.
+    pub(crate) commitments: TaskTracker,
 }
 
 type Options = ServerAssociationOptions<'static, AeTitles, AcceptProposedRoles>;
@@ -273,6 +286,7 @@ impl Adapter {
                 upload: UploadOptions::default(),
                 upload_workers: 2,
                 tls: None,
+                commitment_wait: Duration::from_secs(120),
             },
         }
     }
@@ -358,6 +372,9 @@ impl Adapter {
         shared.shutdown.cancel();
         tracker.close();
         tracker.wait().await;
+        // Storage commitments decide what they can now and send their results.
+        shared.commitments.close();
+        shared.commitments.wait().await;
         match Arc::try_unwrap(shared) {
             Ok(shared) => {
                 if let Some(queue) = shared.queue {

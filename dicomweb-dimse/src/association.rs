@@ -3,9 +3,10 @@
 //! fragments written straight to its spool file, so memory holds one PDU whatever the
 //! instance's size.
 //!
-//! Between messages, a shutdown ends the association (A-ABORT); a message in progress is
-//! finished and answered first. An association that ends mid-instance leaves no spool file
-//! and sends no response. A PDU that cannot be read, or one out of place, ends the
+//! Between messages, storage commitment results decided meanwhile are sent to the requester
+//! (see [`commitment`](crate::commitment)), and a shutdown ends the association (A-ABORT); a
+//! message in progress is finished and answered first. An association that ends mid-instance
+//! leaves no spool file and sends no response. A PDU that cannot be read, or one out of place, ends the
 //! association with a log line, never a panic; a read that waits longer than the idle
 //! timeout ends it too.
 
@@ -25,7 +26,7 @@ use crate::sop_classes;
 use crate::spool::Incoming;
 use crate::spool::InstanceMeta;
 use crate::store::{OUT_OF_RESOURCES, finish_store, start_store};
-use crate::{find, retrieve};
+use crate::{commitment, find, retrieve};
 
 /// Status 0122: SOP class not supported.
 pub(crate) const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
@@ -45,7 +46,8 @@ const MAX_IDENTIFIER_BYTES: usize = 1024 * 1024;
 pub(crate) enum DataTarget {
     /// A C-STORE's spool file.
     Spool(Incoming),
-    /// A C-FIND's identifier, kept in memory (at most [`MAX_IDENTIFIER_BYTES`]).
+    /// A C-FIND's, C-MOVE's or C-GET's identifier or an N-ACTION's Action Information, kept
+    /// in memory (at most [`MAX_IDENTIFIER_BYTES`]).
     Identifier(Vec<u8>),
     /// Nowhere: the request is answered with this status once its data set has been read.
     Discard(u16),
@@ -65,7 +67,7 @@ impl DataTarget {
             DataTarget::Identifier(bytes) => {
                 if bytes.len() + data.len() > MAX_IDENTIFIER_BYTES {
                     return Err(format!(
-                        "expected a C-FIND identifier of at most {MAX_IDENTIFIER_BYTES} bytes, found more"
+                        "expected a data set of at most {MAX_IDENTIFIER_BYTES} bytes, found more"
                     ));
                 }
                 bytes.extend_from_slice(data);
@@ -94,10 +96,20 @@ enum Progress {
 pub(crate) async fn serve<S: Stream>(mut association: Association<S>, shared: Arc<Shared>) {
     let calling = association_peer(&association);
     let mut progress = Progress::Idle;
+    // Storage commitment results for this requester (sent here between messages).
+    let mut reports = commitment::Reports::new(shared.clone());
     loop {
         let received = if matches!(progress, Progress::Idle) {
             tokio::select! {
                 received = association.receive() => received,
+                ready = reports.next() => {
+                    if let Err(reason) = reports.send_on(&mut association, ready).await {
+                        tracing::warn!(calling = %calling, %reason, "association ended while sending a storage commitment result");
+                        let _ = association.abort().await;
+                        return;
+                    }
+                    continue;
+                }
                 () = shared.shutdown.cancelled() => {
                     tracing::info!(calling = %calling, "shutting down: aborting an idle association");
                     let _ = association.abort().await;
@@ -118,7 +130,15 @@ pub(crate) async fn serve<S: Stream>(mut association: Association<S>, shared: Ar
         match pdu {
             Pdu::PData { data } => {
                 for pdv in data {
-                    match handle_pdv(&mut association, &shared, &calling, &mut progress, pdv).await
+                    match handle_pdv(
+                        &mut association,
+                        &shared,
+                        &calling,
+                        &mut progress,
+                        &mut reports,
+                        pdv,
+                    )
+                    .await
                     {
                         Ok(()) => {}
                         Err(reason) => {
@@ -166,6 +186,7 @@ async fn handle_pdv<S: Stream>(
     shared: &Arc<Shared>,
     calling: &str,
     progress: &mut Progress,
+    reports: &mut commitment::Reports,
     pdv: PDataValue,
 ) -> Result<(), String> {
     let context = pdv.presentation_context_id;
@@ -176,11 +197,11 @@ async fn handle_pdv<S: Stream>(
                 context,
                 bytes: Vec::new(),
             };
-            feed_command(association, shared, calling, progress, pdv).await
+            feed_command(association, shared, calling, progress, reports, pdv).await
         }
         (state @ Progress::Command { .. }, PDataValueType::Command) => {
             *progress = state;
-            feed_command(association, shared, calling, progress, pdv).await
+            feed_command(association, shared, calling, progress, reports, pdv).await
         }
         (
             Progress::Data {
@@ -200,6 +221,18 @@ async fn handle_pdv<S: Stream>(
                 if let DataTarget::Identifier(identifier) = target {
                     let (_, transfer_syntax) = accepted_context(association, context)
                         .ok_or("internal: the context was accepted")?;
+                    if command.field == CommandField::NActionRq {
+                        return commitment::answer(
+                            association,
+                            reports,
+                            calling,
+                            context,
+                            &transfer_syntax,
+                            &command,
+                            &identifier,
+                        )
+                        .await;
+                    }
                     let ended = if command.field == CommandField::CFindRq {
                         find::answer(
                             association,
@@ -256,6 +289,7 @@ async fn feed_command<S: Stream>(
     shared: &Arc<Shared>,
     calling: &str,
     progress: &mut Progress,
+    reports: &mut commitment::Reports,
     pdv: PDataValue,
 ) -> Result<(), String> {
     let Progress::Command { context, bytes } = progress else {
@@ -336,6 +370,34 @@ async fn feed_command<S: Stream>(
                 command,
                 target: DataTarget::Identifier(Vec::new()),
             };
+            Ok(())
+        }
+        CommandField::NActionRq if sop_classes::is_storage_commitment(&abstract_syntax) => {
+            if !command.has_data_set {
+                // Refused (no Action Information) by the storage commitment SCP.
+                return commitment::answer(
+                    association,
+                    reports,
+                    calling,
+                    context,
+                    &transfer_syntax,
+                    &command,
+                    &[],
+                )
+                .await;
+            }
+            *progress = Progress::Data {
+                context,
+                command,
+                target: DataTarget::Identifier(Vec::new()),
+            };
+            Ok(())
+        }
+        CommandField::NEventReportRsp if sop_classes::is_storage_commitment(&abstract_syntax) => {
+            if command.has_data_set {
+                return Err("expected an N-EVENT-REPORT-RSP without a data set, found one".into());
+            }
+            reports.answered(&command);
             Ok(())
         }
         CommandField::CCancelRq => {

@@ -1,5 +1,6 @@
-//! DIMSE command sets (PS3.7 §9.3 and Annex E): reading a request's command set and writing a
-//! response's, always in Implicit VR Little Endian, through dicom-rs's `dicom-object`.
+//! DIMSE command sets (PS3.7 §9.3, §10.3 and Annex E): reading a request's command set and
+//! writing a response's, always in Implicit VR Little Endian, through dicom-rs's `dicom-object`.
+//! The C-services, and the N-ACTION and N-EVENT-REPORT of storage commitment.
 //!
 //! Pure functions on bytes: the association loop gathers a command set's fragments (bounded by
 //! [`MAX_COMMAND_BYTES`]) and hands them here; nothing here does IO.
@@ -44,7 +45,15 @@ pub enum CommandField {
     CEchoRsp,
     /// C-CANCEL-RQ.
     CCancelRq,
-    /// Any other value (N-services, or nonsense).
+    /// N-EVENT-REPORT-RQ.
+    NEventReportRq,
+    /// N-EVENT-REPORT-RSP.
+    NEventReportRsp,
+    /// N-ACTION-RQ.
+    NActionRq,
+    /// N-ACTION-RSP.
+    NActionRsp,
+    /// Any other value (other N-services, or nonsense).
     Other(u16),
 }
 
@@ -63,6 +72,10 @@ impl CommandField {
             CommandField::CEchoRq => 0x0030,
             CommandField::CEchoRsp => 0x8030,
             CommandField::CCancelRq => 0x0FFF,
+            CommandField::NEventReportRq => 0x0100,
+            CommandField::NEventReportRsp => 0x8100,
+            CommandField::NActionRq => 0x0130,
+            CommandField::NActionRsp => 0x8130,
             CommandField::Other(code) => code,
         }
     }
@@ -81,15 +94,22 @@ impl CommandField {
             CommandField::CEchoRq,
             CommandField::CEchoRsp,
             CommandField::CCancelRq,
+            CommandField::NEventReportRq,
+            CommandField::NEventReportRsp,
+            CommandField::NActionRq,
+            CommandField::NActionRsp,
         ]
         .into_iter()
         .find(|field| field.code() == code)
         .unwrap_or(CommandField::Other(code))
     }
 
-    /// The response to this request, if it is a request of the C-services.
+    /// The response to this request, if it is a request of the C-services, N-ACTION or
+    /// N-EVENT-REPORT.
     pub fn response(self) -> Option<CommandField> {
         match self {
+            CommandField::NEventReportRq => Some(CommandField::NEventReportRsp),
+            CommandField::NActionRq => Some(CommandField::NActionRsp),
             CommandField::CStoreRq => Some(CommandField::CStoreRsp),
             CommandField::CGetRq => Some(CommandField::CGetRsp),
             CommandField::CFindRq => Some(CommandField::CFindRsp),
@@ -100,7 +120,8 @@ impl CommandField {
     }
 }
 
-/// A command set as read from the wire: the fields the C-services use.
+/// A command set as read from the wire: the fields the C-services, N-ACTION and
+/// N-EVENT-REPORT use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Command {
@@ -116,6 +137,14 @@ pub struct Command {
     pub affected_sop_instance_uid: Option<String>,
     /// Move Destination (0000,0600), in C-MOVE-RQ.
     pub move_destination: Option<String>,
+    /// Requested SOP Class UID (0000,0003), in N-ACTION-RQ.
+    pub requested_sop_class_uid: Option<String>,
+    /// Requested SOP Instance UID (0000,1001), in N-ACTION-RQ.
+    pub requested_sop_instance_uid: Option<String>,
+    /// Action Type ID (0000,1008), in N-ACTION.
+    pub action_type_id: Option<u16>,
+    /// Event Type ID (0000,1002), in N-EVENT-REPORT.
+    pub event_type_id: Option<u16>,
     /// Status (0000,0900), in responses.
     pub status: Option<u16>,
     /// Whether a data set follows (Command Data Set Type other than 0101H).
@@ -148,6 +177,10 @@ impl Command {
             affected_sop_class_uid: text(&object, tags::AFFECTED_SOP_CLASS_UID)?,
             affected_sop_instance_uid: text(&object, tags::AFFECTED_SOP_INSTANCE_UID)?,
             move_destination: text(&object, tags::MOVE_DESTINATION)?,
+            requested_sop_class_uid: text(&object, tags::REQUESTED_SOP_CLASS_UID)?,
+            requested_sop_instance_uid: text(&object, tags::REQUESTED_SOP_INSTANCE_UID)?,
+            action_type_id: uint16(&object, tags::ACTION_TYPE_ID)?,
+            event_type_id: uint16(&object, tags::EVENT_TYPE_ID)?,
             status: uint16(&object, tags::STATUS)?,
             has_data_set: data_set_type != NO_DATA_SET,
         })
@@ -231,8 +264,11 @@ pub struct Response {
     pub message_id_responded_to: u16,
     /// Affected SOP Class UID.
     pub affected_sop_class_uid: Option<String>,
-    /// Affected SOP Instance UID (C-STORE).
+    /// Affected SOP Instance UID (C-STORE, N-ACTION, N-EVENT-REPORT).
     pub affected_sop_instance_uid: Option<String>,
+    /// Action Type ID (N-ACTION) or Event Type ID (N-EVENT-REPORT), written in the tag of the
+    /// response's kind.
+    pub type_id: Option<u16>,
     /// Status.
     pub status: u16,
     /// Whether a data set (an identifier) follows.
@@ -245,13 +281,34 @@ pub struct Response {
 
 impl Response {
     /// The response to `request` with `status`, without a data set; `None` when the request
-    /// is not one of the C-services' requests.
+    /// is not one of the C-services', N-ACTION's or N-EVENT-REPORT's requests. An N-ACTION's
+    /// response names as affected the SOP class and instance the request names as requested,
+    /// and repeats its Action Type ID; an N-EVENT-REPORT's repeats its Event Type ID.
     pub fn to(request: &Command, status: u16) -> Option<Response> {
+        let field = request.field.response()?;
+        let (class, instance, type_id) = match request.field {
+            CommandField::NActionRq => (
+                &request.requested_sop_class_uid,
+                &request.requested_sop_instance_uid,
+                request.action_type_id,
+            ),
+            CommandField::NEventReportRq => (
+                &request.affected_sop_class_uid,
+                &request.affected_sop_instance_uid,
+                request.event_type_id,
+            ),
+            _ => (
+                &request.affected_sop_class_uid,
+                &request.affected_sop_instance_uid,
+                None,
+            ),
+        };
         Some(Response {
-            field: request.field.response()?,
+            field,
             message_id_responded_to: request.message_id.unwrap_or(0),
-            affected_sop_class_uid: request.affected_sop_class_uid.clone(),
-            affected_sop_instance_uid: request.affected_sop_instance_uid.clone(),
+            affected_sop_class_uid: class.clone(),
+            affected_sop_instance_uid: instance.clone(),
+            type_id,
             status,
             has_data_set: false,
             sub_operations: None,
@@ -308,6 +365,14 @@ impl Response {
                 VR::UI,
                 uid_value(uid),
             ));
+        }
+        if let Some(id) = self.type_id {
+            let tag = if self.field == CommandField::NEventReportRsp {
+                tags::EVENT_TYPE_ID
+            } else {
+                tags::ACTION_TYPE_ID
+            };
+            elements.push(DataElement::new(tag, VR::US, PrimitiveValue::from(id)));
         }
         if let Some(comment) = &self.error_comment {
             elements.push(DataElement::new(
@@ -416,6 +481,103 @@ impl StoreRequest {
             object.write_dataset_with_ts(&mut bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
         {
             tracing::error!(%error, "a C-STORE request could not be encoded");
+        }
+        bytes
+    }
+}
+
+/// The command set of an N-ACTION-RQ or N-EVENT-REPORT-RQ, a data set following: what the
+/// storage commitment SCP sends (N-EVENT-REPORT) and its SCU sends (N-ACTION).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NormalizedRequest {
+    /// [`CommandField::NActionRq`] or [`CommandField::NEventReportRq`].
+    pub field: CommandField,
+    /// Message ID.
+    pub message_id: u16,
+    /// The SOP class: Requested (N-ACTION) or Affected (N-EVENT-REPORT) SOP Class UID.
+    pub sop_class_uid: String,
+    /// The SOP instance: Requested or Affected SOP Instance UID.
+    pub sop_instance_uid: String,
+    /// Action Type ID (N-ACTION) or Event Type ID (N-EVENT-REPORT).
+    pub type_id: u16,
+}
+
+impl NormalizedRequest {
+    /// An N-ACTION-RQ with a data set (the Action Information).
+    pub fn action(
+        message_id: u16,
+        sop_class_uid: &str,
+        sop_instance_uid: &str,
+        action_type_id: u16,
+    ) -> NormalizedRequest {
+        NormalizedRequest {
+            field: CommandField::NActionRq,
+            message_id,
+            sop_class_uid: sop_class_uid.to_owned(),
+            sop_instance_uid: sop_instance_uid.to_owned(),
+            type_id: action_type_id,
+        }
+    }
+
+    /// An N-EVENT-REPORT-RQ with a data set (the Event Information).
+    pub fn event_report(
+        message_id: u16,
+        sop_class_uid: &str,
+        sop_instance_uid: &str,
+        event_type_id: u16,
+    ) -> NormalizedRequest {
+        NormalizedRequest {
+            field: CommandField::NEventReportRq,
+            message_id,
+            sop_class_uid: sop_class_uid.to_owned(),
+            sop_instance_uid: sop_instance_uid.to_owned(),
+            type_id: event_type_id,
+        }
+    }
+
+    /// The command set, encoded in Implicit VR Little Endian with its group length.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let action = self.field == CommandField::NActionRq;
+        let (class_tag, instance_tag, type_tag) = if action {
+            (
+                tags::REQUESTED_SOP_CLASS_UID,
+                tags::REQUESTED_SOP_INSTANCE_UID,
+                tags::ACTION_TYPE_ID,
+            )
+        } else {
+            (
+                tags::AFFECTED_SOP_CLASS_UID,
+                tags::AFFECTED_SOP_INSTANCE_UID,
+                tags::EVENT_TYPE_ID,
+            )
+        };
+        let elements = vec![
+            DataElement::new(class_tag, VR::UI, uid_value(&self.sop_class_uid)),
+            DataElement::new(
+                tags::COMMAND_FIELD,
+                VR::US,
+                PrimitiveValue::from(self.field.code()),
+            ),
+            DataElement::new(
+                tags::MESSAGE_ID,
+                VR::US,
+                PrimitiveValue::from(self.message_id),
+            ),
+            DataElement::new(
+                tags::COMMAND_DATA_SET_TYPE,
+                VR::US,
+                PrimitiveValue::from(0x0001u16),
+            ),
+            DataElement::new(instance_tag, VR::UI, uid_value(&self.sop_instance_uid)),
+            DataElement::new(type_tag, VR::US, PrimitiveValue::from(self.type_id)),
+        ];
+        let object = InMemDicomObject::command_from_element_iter(elements);
+        let mut bytes = Vec::with_capacity(256);
+        if let Err(error) =
+            object.write_dataset_with_ts(&mut bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+        {
+            tracing::error!(%error, "an N-service request could not be encoded");
         }
         bytes
     }
@@ -554,6 +716,56 @@ mod tests {
         assert_eq!(read.message_id, Some(9));
         assert_eq!(read.affected_sop_instance_uid.as_deref(), Some("1.2.3"));
         assert!(read.has_data_set);
+    }
+
+    #[test]
+    fn an_action_and_its_response_read_back() {
+        let request =
+            NormalizedRequest::action(3, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1", 1);
+        let read = Command::read(&request.to_bytes()).unwrap();
+        assert_eq!(read.field, CommandField::NActionRq);
+        assert_eq!(read.message_id, Some(3));
+        assert_eq!(
+            read.requested_sop_class_uid.as_deref(),
+            Some("1.2.840.10008.1.20.1")
+        );
+        assert_eq!(
+            read.requested_sop_instance_uid.as_deref(),
+            Some("1.2.840.10008.1.20.1.1")
+        );
+        assert_eq!(read.action_type_id, Some(1));
+        assert!(read.has_data_set);
+        let response = Command::read(&Response::to(&read, 0).unwrap().to_bytes()).unwrap();
+        assert_eq!(response.field, CommandField::NActionRsp);
+        assert_eq!(response.message_id_responded_to, Some(3));
+        assert_eq!(
+            response.affected_sop_class_uid.as_deref(),
+            Some("1.2.840.10008.1.20.1")
+        );
+        assert_eq!(
+            response.affected_sop_instance_uid.as_deref(),
+            Some("1.2.840.10008.1.20.1.1")
+        );
+        assert_eq!(response.action_type_id, Some(1));
+        assert_eq!(response.status, Some(0));
+        assert!(!response.has_data_set);
+    }
+
+    #[test]
+    fn an_event_report_and_its_response_read_back() {
+        let request =
+            NormalizedRequest::event_report(5, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1", 2);
+        let read = Command::read(&request.to_bytes()).unwrap();
+        assert_eq!(read.field, CommandField::NEventReportRq);
+        assert_eq!(
+            read.affected_sop_instance_uid.as_deref(),
+            Some("1.2.840.10008.1.20.1.1")
+        );
+        assert_eq!(read.event_type_id, Some(2));
+        let response = Command::read(&Response::to(&read, 0).unwrap().to_bytes()).unwrap();
+        assert_eq!(response.field, CommandField::NEventReportRsp);
+        assert_eq!(response.event_type_id, Some(2));
+        assert_eq!(response.action_type_id, None);
     }
 
     #[test]

@@ -25,6 +25,15 @@
 //!   destination of the known modalities (A801 for any other) or back over the C-GET's own
 //!   association; pending responses carry the sub-operation counts, and a failed
 //!   sub-operation is counted, never dropped. The C-STORE SCU is public ([`scu::StoreScu`]).
+//! - **Storage commitment**, Push Model SCP ([`commitment`]): an N-ACTION is checked and
+//!   answered at once; each instance it names is committed when the DICOMweb server has it
+//!   (QIDO-RS by SOP Instance UID, in batches), instances still in the upload queue being
+//!   waited for up to [`AdapterConfig::commitment_wait`]; failures carry their Failure Reason
+//!   (0112 no such object instance, 0119 another SOP class, 0110 the server could not be
+//!   asked or the instance is still queued). The N-EVENT-REPORT goes out on the requester's
+//!   association while it is open, else on a new association to it (its calling AE title
+//!   among the known modalities; over TLS when it is marked `UseDicomTls`), with SCP/SCU
+//!   role selection.
 //! - **Transfers to a device** ([`export::DimseTransferJob`]): a study copied from a DICOMweb
 //!   server to a DICOM device by C-STORE as a persistent, resumable job (`dicomweb transfer
 //!   --to` a `DicomModalities` name, `dimse://AET@host:port`, or `dimses://…` over TLS).
@@ -58,8 +67,10 @@
 //!
 //! # What it does not do (yet)
 //!
-//! Storage commitment is not served. TLS settings are read once (a renewed certificate takes
-//! a new [`Adapter`]), and one set serves both directions. Negotiation accepts every proposed abstract syntax whose transfer syntax
+//! TLS settings are read once (a renewed certificate takes a new [`Adapter`]), and one set
+//! serves both directions. There is no Storage Commitment Pull Model, and an N-ACTION's Action
+//! Information is limited to 1 MiB (several thousand instances). Negotiation accepts every
+//! proposed abstract syntax whose transfer syntax
 //! dicom-rs knows (the standard dictionary can be asked about a UID but not listed), and
 //! commands on SOP classes the adapter does not serve are refused with 0122.
 
@@ -73,6 +84,7 @@ struct ReadmeDoctests;
 mod adapter;
 mod association;
 pub mod command;
+pub mod commitment;
 pub mod disk;
 mod error;
 pub mod export;

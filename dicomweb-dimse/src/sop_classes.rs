@@ -1,6 +1,6 @@
 //! The SOP classes the adapter serves: Verification, every storage SOP class of the standard
-//! dictionary (dicom-rs's `dicom-dictionary-std`, not a hand-kept list), and the Query/Retrieve
-//! FIND information models.
+//! dictionary (dicom-rs's `dicom-dictionary-std`, not a hand-kept list), the Query/Retrieve
+//! information models, and the Storage Commitment Push Model.
 //!
 //! The dictionary answers lookups by UID but cannot be listed, so negotiation accepts every
 //! proposed abstract syntax whose transfer syntax is supported, and each command is then
@@ -25,6 +25,18 @@ pub const STUDY_ROOT_MOVE: &str = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MO
 pub const PATIENT_ROOT_GET: &str = uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET;
 /// Study Root Query/Retrieve Information Model – GET.
 pub const STUDY_ROOT_GET: &str = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET;
+
+/// Storage Commitment Push Model SOP Class (N-ACTION, N-EVENT-REPORT).
+pub const STORAGE_COMMITMENT_PUSH_MODEL: &str = uids::STORAGE_COMMITMENT_PUSH_MODEL;
+/// The Storage Commitment Push Model's well-known SOP Instance, which every N-ACTION and
+/// N-EVENT-REPORT of the service names.
+pub const STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE: &str =
+    uids::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE;
+
+/// Whether `uid` is the Storage Commitment Push Model SOP Class.
+pub fn is_storage_commitment(uid: &str) -> bool {
+    uid.trim_end_matches(['\0', ' ']) == STORAGE_COMMITMENT_PUSH_MODEL
+}
 
 /// Whether the standard dictionary names `uid` a storage SOP class, retired ones included
 /// (old modalities still send them): a SOP class whose keyword says "Storage", except Storage

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::request::{RetrieveInstances, Target};
 use dicomweb_core::{Tag, Uid, part10};
+use serde_json::{Value, json};
 use test_support::orthanc::Orthanc;
 use test_support::study::StudySpec;
 
@@ -78,6 +79,20 @@ impl AdapterProcess {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits (10 s at most) for a log line containing `text`: what the adapter logs after
+    /// its peer has seen the effect (a report's response read, an association released).
+    pub fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.log().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {text:?}: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn port(&self) -> String {
@@ -446,4 +461,60 @@ pub fn upload_study(orthanc: &Orthanc, spec: &StudySpec) -> BTreeMap<String, Vec
         data_sets.insert(sop, data_set);
     }
     data_sets
+}
+
+/// Asks `peer` to request storage commitment of `instances` from the adapter and waits for
+/// its report to leave the `Pending` state.
+pub fn commitment(peer: &Orthanc, instances: &[Value], log: impl Fn() -> String) -> Value {
+    let body = json!({ "DicomInstances": instances }).to_string();
+    let answer = peer
+        .request(
+            "POST",
+            "/modalities/adapter/storage-commitment",
+            &[],
+            body.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        200,
+        "{}\n{}",
+        String::from_utf8_lossy(&answer.body),
+        log()
+    );
+    let answer: Value = serde_json::from_slice(&answer.body).unwrap();
+    let path = answer["Path"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let report = peer.request("GET", &path, &[], b"").unwrap();
+        assert_eq!(
+            report.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&report.body)
+        );
+        let report: Value = serde_json::from_slice(&report.body).unwrap();
+        if report["Status"] != "Pending" {
+            return report;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no storage commitment report: {report}\n{}\n{}",
+            log(),
+            peer.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The SOP Instance UIDs of a list of `{SOPClassUID, SOPInstanceUID}`, sorted.
+pub fn uids(list: &Value) -> Vec<String> {
+    let mut uids: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["SOPInstanceUID"].as_str().map(str::to_owned))
+        .collect();
+    uids.sort();
+    uids
 }
