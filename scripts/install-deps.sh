@@ -3,7 +3,8 @@
 # Orthanc with its DICOMweb plugin (integration tests, golden files), dcmtk (golden files), jq
 # (scripts/check-msrv.sh reads cargo metadata with it) and PostgreSQL (the job store's tests
 # start their own cluster with its initdb and pg_ctl; the package's own cluster is not used; its
-# TLS test makes certificates with openssl).
+# TLS test makes certificates with openssl), curl (the main job asks Orthanc's REST API for a
+# storage commitment; the retrieve benchmark's baseline).
 set -euo pipefail
 
 need=()
@@ -13,9 +14,10 @@ command -v dcm2json >/dev/null 2>&1 || need+=(dcmtk)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -eq 0 ]; then
-    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk, jq, postgresql, openssl"
+    echo "prerequisites present: orthanc, orthanc-dicomweb, dcmtk, jq, postgresql, openssl, curl"
     exit 0
 fi
 

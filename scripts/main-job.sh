@@ -14,6 +14,8 @@
 #  8. `dcmsend` (dcmtk) sends it by DIMSE C-STORE to `dicomweb adapter`, which spools it and
 #     uploads it by STOW-RS into a third Orthanc; every data set found there is compared byte
 #     for byte with the one sent (the meta group is the adapter's own);
+#     the source Orthanc then asks the adapter for storage commitment of the study (DIMSE
+#     N-ACTION) and receives its N-EVENT-REPORT: every instance committed;
 #  9. `dicomweb transfer` sends it from the destination to a DICOM device (dcmtk's `storescp`,
 #     named in --config's DicomModalities) by C-STORE, as a persistent job; every data set
 #     received there is compared with the one stored;
@@ -85,6 +87,7 @@ EOF
     for _ in $(seq 1 100); do
         if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/system', timeout=1)" 2>/dev/null; then
             printf -v "url_$name" 'http://127.0.0.1:%s/dicom-web' "$port"
+            printf -v "dicom_port_$name" '%s' "$dicom_port"
             printf '  Orthanc "%s" on 127.0.0.1:%s (storage %s)\n' "$name" "$port" "$dir/storage"
             return
         fi
@@ -197,8 +200,12 @@ printf '  job %s: %s; %s files at the destination, byte-identical\n' \
 step "dcmsend → dicomweb adapter → a third Orthanc (DIMSE C-STORE, spooled, STOW-RS)"
 start_orthanc adapted
 dimse_port=$(free_port)
+# The source Orthanc's DICOM side, where storage commitment results go (below).
+printf '{ "DicomModalities": { "source": ["MAINJOB", "127.0.0.1", %s] } }\n' \
+    "$dicom_port_source" >"$work/adapter-modalities.json"
 "$dicomweb" --url "$url_adapted" adapter --listen "127.0.0.1:$dimse_port" --aet MAINJOB-ADAPTER \
-    --state "$work/adapter-state" 2>"$work/adapter.log" &
+    --state "$work/adapter-state" --modalities "$work/adapter-modalities.json" \
+    2>"$work/adapter.log" &
 pids+=($!)
 wait_for_port "$dimse_port" || fail "the adapter did not listen: $(cat "$work/adapter.log")"
 dcmsend -aet MAINJOB -aec MAINJOB-ADAPTER 127.0.0.1 "$dimse_port" "$work"/study/*.dcm ||
@@ -219,6 +226,32 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 [ -z "$(ls "$work/adapter-state/spool")" ] || fail "the adapter's spool was not emptied"
+
+step "storage commitment: the source Orthanc (DIMSE N-ACTION) asks the adapter to commit to the study"
+orthanc_source=${url_source%/dicom-web}
+curl -sf -X PUT "$orthanc_source/modalities/adapter" \
+    -d "[\"MAINJOB-ADAPTER\", \"127.0.0.1\", $dimse_port]" >/dev/null ||
+    fail "the source Orthanc did not take the adapter as a modality"
+"$dicomweb" --url "$url_source" search instances --study "$study" --all-pages \
+    --include SOPClassUID >"$work/committed.json"
+json '__import__("json").dumps({"DicomInstances": [{"SOPClassUID": i["00080016"]["Value"][0],
+    "SOPInstanceUID": i["00080018"]["Value"][0]} for i in d]})' \
+    <"$work/committed.json" >"$work/commitment-request.json"
+curl -sf -X POST "$orthanc_source/modalities/adapter/storage-commitment" \
+    -d @"$work/commitment-request.json" >"$work/commitment.json" ||
+    fail "the source Orthanc could not ask for storage commitment: $(tail -5 "$work/adapter.log")"
+report_path=$(json 'd["Path"]' <"$work/commitment.json")
+status=Pending
+for _ in $(seq 1 300); do
+    curl -sf "$orthanc_source$report_path" >"$work/commitment-report.json" || true
+    status=$(json 'd["Status"]' <"$work/commitment-report.json" 2>/dev/null || echo Pending)
+    [ "$status" != Pending ] && break
+    sleep 0.2
+done
+committed=$(json 'len(d["Success"])' <"$work/commitment-report.json")
+[ "$status" = Success ] && [ "$committed" -eq "$count" ] ||
+    fail "storage commitment: $status, $committed of $count committed: $(cat "$work/commitment-report.json")"
+printf '  the adapter committed to all %s instances (N-EVENT-REPORT to the source Orthanc)\n' "$count"
 
 step "dicomweb transfer destination → a DICOM device (dcmtk's storescp, by C-STORE, as a job)"
 device_port=$(free_port)

@@ -1,5 +1,6 @@
-//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb server of the global
-//! options (dicomweb-dimse's [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
+//! `dicomweb adapter`: a DIMSE service provider (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET,
+//! storage commitment) in front of the DICOMweb server of the global options (dicomweb-dimse's
+//! [`Adapter`]). Logs go to standard error (`RUST_LOG` filters them,
 //! `info` by default); SIGTERM or Ctrl-C stops accepting, finishes the operations in flight
 //! and exits. With `--tls-cert` and `--tls-key` it listens for DICOM over TLS only (with
 //! `--tls-ca`, clients must present a certificate that CA signed), and C-MOVEs to devices

@@ -59,8 +59,14 @@ enum Command {
     Transfer(transfer::Args),
     /// List, show, run, pause, resume, cancel or resubmit the persistent jobs.
     Jobs(jobs::Args),
-    /// Serve DICOM devices (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) in front of the DICOMweb
-    /// server, with a durable upload queue.
+    /// Serve DICOM devices (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, storage commitment) in
+    /// front of the DICOMweb server, with a durable upload queue.
+    #[command(
+        after_help = "Logs go to standard error, one line per association and operation; \
+                      RUST_LOG filters them (default: info; e.g. RUST_LOG=dicomweb_dimse=debug). \
+                      SIGTERM or Ctrl-C stops accepting, finishes the operations in flight and \
+                      exits."
+    )]
     Adapter(adapter::Args),
 }
 
