@@ -317,4 +317,4 @@ printf '  job %s run by a jobs serve worker (REST /jobs: Success); %s files, byt
 step "stop the Orthancs, the adapter and the device"
 cleanup
 trap - EXIT
-printf '\n==> OK: stored, searched, retrieved, transferred (to DICOMweb, to a DICOM device, on PostgreSQL) and sent by DIMSE %s instances; all byte-identical\n' "$count"
+printf '\n==> OK: stored, searched, retrieved, transferred (to DICOMweb, to a DICOM device, on PostgreSQL) and sent by DIMSE (storage commitment confirmed) %s instances; all byte-identical\n' "$count"
