@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -17,7 +19,6 @@ use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
 use dicom_ul::pdu::{PDataValue, PDataValueType};
 use dicom_ul::{ClientAssociationOptions, Pdu};
-use dicomweb_dimse::Adapter;
 use dicomweb_dimse::command::{Command, CommandField};
 use tokio::sync::oneshot;
 
@@ -34,31 +35,9 @@ async fn adapter_with_idle_timeout(
     state: &Path,
     idle: Duration,
 ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let client = dicomweb_client::Client::builder(format!("http://{dead}/dicom-web"))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
-    builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state)
-        .idle_timeout(idle);
-    let adapter = builder.bind().await.unwrap();
-    let address = adapter.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(async move {
-        adapter
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (address, stop, task)
+    let mut builder = common::builder(common::client_of_nobody(), state);
+    builder.idle_timeout(idle);
+    common::start(&builder).await
 }
 
 fn store_request(sop_class: &str, sop_instance: &str) -> Vec<u8> {

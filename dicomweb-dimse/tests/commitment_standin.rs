@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,7 +16,6 @@ use dicom_ul::association::AsyncClientAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType};
 use dicom_ul::{ClientAssociationOptions, Pdu};
 use dicomweb_core::{DataSet, Element, Uid, Vr};
-use dicomweb_dimse::Adapter;
 use dicomweb_dimse::command::{Command, CommandField, NormalizedRequest, Response};
 use dicomweb_dimse::commitment::report::{self, Outcome, read_event_information};
 use dicomweb_dimse::commitment::request::{
@@ -41,27 +42,9 @@ async fn adapter(
     state: &std::path::Path,
     wait: Duration,
 ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let client = dicomweb_client::Client::builder(url)
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
-    builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state)
-        .commitment_wait(wait);
-    let adapter = builder.bind().await.unwrap();
-    let address = adapter.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(async move {
-        adapter
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (address, stop, task)
+    let mut builder = common::builder(common::client(&url), state);
+    builder.commitment_wait(wait);
+    common::start(&builder).await
 }
 
 async fn associate(address: SocketAddr) -> Scu {

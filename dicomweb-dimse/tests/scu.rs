@@ -4,14 +4,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use dicomweb_core::file_meta::FileMeta;
+use dicomweb_dimse::Modality;
 use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
-use dicomweb_dimse::{Adapter, Modality};
 use test_support::study::StudySpec;
 
-const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
+use common::SECONDARY_CAPTURE;
 
 fn data_set(bytes: &[u8]) -> Vec<u8> {
     let meta = FileMeta::read(bytes).unwrap().unwrap();
@@ -21,24 +23,9 @@ fn data_set(bytes: &[u8]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_arrive_as_sent_and_a_refusal_stays_alone() {
     let state = tempfile::tempdir().unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let client = dicomweb_client::Client::builder(format!("http://{dead}/dicom-web"))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
-    builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state.path());
-    let adapter = builder.bind().await.unwrap();
-    let port = adapter.local_addr().unwrap().port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(adapter.run(async {
-        let _ = stopped.await;
-    }));
+    let builder = common::builder(common::client_of_nobody(), state.path());
+    let (address, stop, task) = common::start(&builder).await;
+    let port = address.port();
 
     let files_dir = tempfile::tempdir().unwrap();
     let files = StudySpec {
@@ -105,5 +92,5 @@ async fn files_arrive_as_sent_and_a_refusal_stays_alone() {
         "the spooled data sets differ from those sent"
     );
     stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    task.await.unwrap();
 }

@@ -7,17 +7,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use dicomweb_dimse::UploadOptions;
 use dicomweb_dimse::orthanc_jobs::store::NewJob;
 use dicomweb_dimse::orthanc_jobs::{JobId, JobState, MemoryStore, Store};
 use dicomweb_dimse::upload::UPLOAD_JOB;
-use dicomweb_dimse::{Adapter, UploadOptions};
 use test_support::standin::{StandIn, respond};
 use test_support::study::StudySpec;
 
-const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
+use common::SECONDARY_CAPTURE;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_this_replicas_jobs_hold_its_spool_files() {
@@ -69,21 +71,11 @@ async fn only_this_replicas_jobs_hold_its_spool_files() {
         .await
         .unwrap();
 
-    let client = dicomweb_client::Client::builder(server.url_for("/dicom-web"))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
+    let mut builder = common::builder(common::client(&server.url_for("/dicom-web")), state.path());
     builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state.path())
         .shared_queue(store.clone(), "a")
         .upload(UploadOptions::default().batch_wait(Duration::from_millis(50)));
-    let adapter = builder.bind().await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(adapter.run(async {
-        let _ = stopped.await;
-    }));
+    let (_, stop, task) = common::start(&builder).await;
 
     let deadline = Instant::now() + Duration::from_secs(20);
     while spooled.exists() {
@@ -109,5 +101,5 @@ async fn only_this_replicas_jobs_hold_its_spool_files() {
         (JobState::Success, Some("a"))
     );
     stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    task.await.unwrap();
 }

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::time::Duration;
 use dicom_ul::ClientAssociationOptions;
 use dicom_ul::association::AsyncClientAssociation;
 use dicom_ul::association::client::AsyncTlsStream;
-use dicomweb_dimse::{Adapter, DicomTls, TlsFiles};
+use dicomweb_dimse::{DicomTls, TlsFiles};
 use test_support::tls::{Pair, TestPki};
 use tokio::sync::oneshot;
 
@@ -29,33 +31,12 @@ async fn adapter(
     tls: DicomTls,
     max_associations: usize,
 ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let client = dicomweb_client::Client::builder(format!("http://{dead}/dicom-web"))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
+    let mut builder = common::builder(common::client_of_nobody(), state);
     builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state)
         .max_associations(max_associations)
         .idle_timeout(Duration::from_secs(5))
         .tls(tls);
-    let adapter = builder.bind().await.unwrap();
-    let address = adapter.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(async move {
-        adapter
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (address, stop, task)
+    common::start(&builder).await
 }
 
 async fn associate(

@@ -5,14 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
-use dicomweb_dimse::{Adapter, Modality, UploadOptions};
+use dicomweb_dimse::{Modality, UploadOptions};
 use test_support::standin::{StandIn, respond};
 use test_support::study::StudySpec;
 
-const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
+use common::SECONDARY_CAPTURE;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_failures_are_retried_and_refusals_set_aside() {
@@ -49,26 +51,15 @@ async fn transient_failures_are_retried_and_refusals_set_aside() {
     });
 
     let state = tempfile::tempdir().unwrap();
-    let client = dicomweb_client::Client::builder(server.url_for("/dicom-web"))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let mut builder = Adapter::builder(client, "ADAPTER");
-    builder
-        .listen("127.0.0.1:0".parse().unwrap())
-        .state(state.path())
-        .upload(
-            UploadOptions::default()
-                .batch_instances(2)
-                .batch_wait(Duration::from_secs(2))
-                .retry_delays(Duration::from_millis(200), Duration::from_millis(400)),
-        );
-    let adapter = builder.bind().await.unwrap();
-    let port = adapter.local_addr().unwrap().port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(adapter.run(async {
-        let _ = stopped.await;
-    }));
+    let mut builder = common::builder(common::client(&server.url_for("/dicom-web")), state.path());
+    builder.upload(
+        UploadOptions::default()
+            .batch_instances(2)
+            .batch_wait(Duration::from_secs(2))
+            .retry_delays(Duration::from_millis(200), Duration::from_millis(400)),
+    );
+    let (address, stop, task) = common::start(&builder).await;
+    let port = address.port();
 
     let files_dir = tempfile::tempdir().unwrap();
     let files = spec.write_to(files_dir.path()).unwrap();
@@ -128,5 +119,5 @@ async fn transient_failures_are_retried_and_refusals_set_aside() {
         .unwrap();
     assert_eq!(meta.sop_instance_uid.as_deref(), Some(refused_uid.as_str()));
     stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    task.await.unwrap();
 }
