@@ -65,15 +65,22 @@ fi
 # same path with the same version numbers would build the crates that depend on ours against
 # the sources of an earlier run. Remove those stale copies (the overlay folders are the ones
 # whose name starts with "-"; crates.io's are named after its index).
-registry_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+# Packaging runs of other checkouts on this machine unpack into folders of their own, which this
+# removal reaches too: the runs take turns (a lock in the cargo home) so that none loses its
+# copy while it builds from it.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+mkdir -p "$cargo_home"
+exec 9>"$cargo_home/dicomweb-package.lock"
+flock 9
 for crate in $(jq -r '.packages[] | select(.publish == null) | "\(.name)-\(.version)"' <<<"$metadata"); do
-    rm -rf "$registry_src"/-*/"$crate"
+    rm -rf "$cargo_home"/registry/src/-*/"$crate"
 done
 dirty=()
 [ "${CI:-}" = true ] || dirty=(--allow-dirty)
 started=$SECONDS
 CARGO_PROFILE_DEV_DEBUG=false cargo package --locked "${dirty[@]}" "${published[@]/#/--package=}"
 echo "packaged ${published[*]} in $((SECONDS - started)) s"
+exec 9>&-
 
 step "disk used by target/"
 du -sh target 2>/dev/null || true
