@@ -58,18 +58,7 @@ fn orthanc_gets_storage_commitment_results_from_the_adapter() {
         adapter_port,
         &["--modalities", modalities.to_str().unwrap()],
     );
-    let study_id = peer
-        .lookup(&spec.study_uid())
-        .unwrap()
-        .into_iter()
-        .find(|(kind, _)| kind == "Study")
-        .map(|(_, id)| id)
-        .unwrap();
-    let body = json!({ "Resources": [study_id], "Synchronous": true }).to_string();
-    let stored = peer
-        .request("POST", "/modalities/adapter/store", &[], body.as_bytes())
-        .unwrap();
-    assert_eq!(stored.status, 200, "{}", adapter.log());
+    peer_stores_study(&peer, &spec.study_uid(), || adapter.log());
 
     // Asked at once: the instances may still be in the adapter's upload queue, which the
     // adapter waits for.

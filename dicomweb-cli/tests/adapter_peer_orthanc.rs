@@ -50,24 +50,7 @@ fn orthanc_stores_through_the_adapter_and_is_a_move_destination() {
     );
 
     // Orthanc → adapter → STOW-RS → the server.
-    let study_id = peer
-        .lookup(&spec.study_uid())
-        .unwrap()
-        .into_iter()
-        .find(|(kind, _)| kind == "Study")
-        .map(|(_, id)| id)
-        .unwrap();
-    let body = serde_json::json!({ "Resources": [study_id], "Synchronous": true }).to_string();
-    let answer = peer
-        .request("POST", "/modalities/adapter/store", &[], body.as_bytes())
-        .unwrap();
-    assert_eq!(
-        answer.status,
-        200,
-        "{}\n{}",
-        String::from_utf8_lossy(&answer.body),
-        adapter.log()
-    );
+    peer_stores_study(&peer, &spec.study_uid(), || adapter.log());
     wait_for_instances(&server, 4, || adapter.log());
     for sop in expected.keys() {
         let stored = server.stored_file(sop).unwrap().unwrap();

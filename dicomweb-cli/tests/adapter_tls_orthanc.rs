@@ -274,25 +274,7 @@ fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
     );
 
     // Orthanc → TLS → adapter → STOW-RS → the server.
-    let study_id = peer
-        .lookup(&spec.study_uid())
-        .unwrap()
-        .into_iter()
-        .find(|(kind, _)| kind == "Study")
-        .map(|(_, id)| id)
-        .unwrap();
-    let body = serde_json::json!({ "Resources": [study_id], "Synchronous": true }).to_string();
-    let answer = peer
-        .request("POST", "/modalities/adapter/store", &[], body.as_bytes())
-        .unwrap();
-    assert_eq!(
-        answer.status,
-        200,
-        "{}\n{}\n{}",
-        String::from_utf8_lossy(&answer.body),
-        adapter.log(),
-        peer.log()
-    );
+    peer_stores_study(&peer, &spec.study_uid(), || adapter.log());
     wait_for_instances(&server, 4, || adapter.log());
 
     // Orthanc asks the adapter over TLS for a C-MOVE to storescp, reached over TLS too.
@@ -301,18 +283,8 @@ fn orthanc_over_tls_stores_through_the_adapter_and_moves_to_a_tls_storescp() {
         "Resources": [{ "StudyInstanceUID": spec.study_uid() }],
         "TargetAet": "DEST",
         "Synchronous": true
-    })
-    .to_string();
-    let answer = peer
-        .request("POST", "/modalities/adapter/move", &[], body.as_bytes())
-        .unwrap();
-    assert_eq!(
-        answer.status,
-        200,
-        "{}\n{}",
-        String::from_utf8_lossy(&answer.body),
-        adapter.log()
-    );
+    });
+    rest_post(&peer, "/modalities/adapter/move", &body, || adapter.log());
     assert_eq!(data_sets_in(received.path()), expected, "{}", adapter.log());
 
     // Storage commitment over TLS both ways: Orthanc's N-ACTION on its association, the

@@ -466,23 +466,9 @@ pub fn upload_study(orthanc: &Orthanc, spec: &StudySpec) -> BTreeMap<String, Vec
 /// Asks `peer` to request storage commitment of `instances` from the adapter and waits for
 /// its report to leave the `Pending` state.
 pub fn commitment(peer: &Orthanc, instances: &[Value], log: impl Fn() -> String) -> Value {
-    let body = json!({ "DicomInstances": instances }).to_string();
-    let answer = peer
-        .request(
-            "POST",
-            "/modalities/adapter/storage-commitment",
-            &[],
-            body.as_bytes(),
-        )
-        .unwrap();
-    assert_eq!(
-        answer.status,
-        200,
-        "{}\n{}",
-        String::from_utf8_lossy(&answer.body),
-        log()
-    );
-    let answer: Value = serde_json::from_slice(&answer.body).unwrap();
+    let body = json!({ "DicomInstances": instances });
+    let answer = rest_post(peer, "/modalities/adapter/storage-commitment", &body, &log);
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
     let path = answer["Path"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -517,4 +503,35 @@ pub fn uids(list: &Value) -> Vec<String> {
         .collect();
     uids.sort();
     uids
+}
+
+/// POSTs `body` to `peer`'s REST API at `path` and checks the answer is 200 (the body and
+/// `log` in the message otherwise); the answer's body.
+pub fn rest_post(peer: &Orthanc, path: &str, body: &Value, log: impl Fn() -> String) -> Vec<u8> {
+    let answer = peer
+        .request("POST", path, &[], body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        200,
+        "POST {path}: {}\n{}\n{}",
+        String::from_utf8_lossy(&answer.body),
+        log(),
+        peer.log()
+    );
+    answer.body
+}
+
+/// Has `peer` C-STORE the study `study_uid` to its modality `adapter` (REST
+/// `/modalities/adapter/store`, synchronous).
+pub fn peer_stores_study(peer: &Orthanc, study_uid: &str, log: impl Fn() -> String) {
+    let study_id = peer
+        .lookup(study_uid)
+        .unwrap()
+        .into_iter()
+        .find(|(kind, _)| kind == "Study")
+        .map(|(_, id)| id)
+        .unwrap();
+    let body = json!({ "Resources": [study_id], "Synchronous": true });
+    rest_post(peer, "/modalities/adapter/store", &body, log);
 }
