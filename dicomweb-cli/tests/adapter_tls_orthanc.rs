@@ -222,6 +222,26 @@ fn a_transfer_reaches_a_tls_device_named_in_config_or_by_dimses_url() {
     );
     let _ = scp.kill();
     let _ = scp.wait();
+
+    // A device whose certificate no trusted CA signed: the job fails at once, naming the
+    // reason, instead of retrying a refusal that only new settings can lift.
+    let (mut scp, port) = storescp_with(received.path(), &tls_args(&pki.stranger, &pki.ca));
+    let started = std::time::Instant::now();
+    let output = transfer(&config, &format!("dimses://DEST@127.0.0.1:{port}"));
+    let took = started.elapsed();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("UnknownIssuer"), "{said}");
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "{took:?}: {said}"
+    );
+    let _ = scp.kill();
+    let _ = scp.wait();
 }
 
 #[test]

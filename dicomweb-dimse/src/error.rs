@@ -91,6 +91,51 @@ impl From<Box<dicom_ul::association::Error>> for Error {
     }
 }
 
+impl Error {
+    /// Whether a TLS peer's certificate was refused, by us or by the peer (an unknown issuer,
+    /// a wrong name, an expired or missing certificate): settings to fix, not a failure that
+    /// passes by itself.
+    pub fn is_certificate_refusal(&self) -> bool {
+        let Error::Association(error) = self else {
+            return false;
+        };
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+        while let Some(cause) = next {
+            // tokio-rustls hands rustls's error over inside an `io::Error`, whose `source`
+            // skips it.
+            let tls = cause.downcast_ref::<rustls::Error>().or_else(|| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(std::io::Error::get_ref)
+                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            });
+            if let Some(tls) = tls {
+                return refuses_certificate(tls);
+            }
+            next = cause.source();
+        }
+        false
+    }
+}
+
+fn refuses_certificate(error: &rustls::Error) -> bool {
+    use rustls::AlertDescription as Alert;
+    match error {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => true,
+        rustls::Error::AlertReceived(alert) => matches!(
+            alert,
+            Alert::BadCertificate
+                | Alert::UnsupportedCertificate
+                | Alert::CertificateRevoked
+                | Alert::CertificateExpired
+                | Alert::CertificateUnknown
+                | Alert::UnknownCA
+                | Alert::CertificateRequired
+        ),
+        _ => false,
+    }
+}
+
 /// An error's message followed by those of its sources, `: `-separated.
 pub(crate) fn causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -104,4 +149,39 @@ pub(crate) fn causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::backtrace::Backtrace;
+    use std::io;
+
+    use super::*;
+
+    fn connect_failure(source: io::Error) -> Error {
+        Error::from(dicom_ul::association::Error::Connect {
+            source,
+            backtrace: Backtrace::capture(),
+        })
+    }
+
+    #[test]
+    fn a_refused_certificate_is_told_apart_from_a_passing_failure() {
+        let unknown_issuer =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let refused = connect_failure(io::Error::new(io::ErrorKind::InvalidData, unknown_issuer));
+        assert!(refused.is_certificate_refusal(), "{refused}");
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let by_peer = connect_failure(io::Error::new(io::ErrorKind::InvalidData, alert));
+        assert!(by_peer.is_certificate_refusal(), "{by_peer}");
+
+        let down = connect_failure(io::Error::from(io::ErrorKind::ConnectionRefused));
+        assert!(!down.is_certificate_refusal(), "{down}");
+        let cut = connect_failure(io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::General("the peer left".into()),
+        ));
+        assert!(!cut.is_certificate_refusal(), "{cut}");
+        assert!(!Error::Peer("gone".into()).is_certificate_refusal());
+    }
 }

@@ -394,10 +394,12 @@ fn unexpected(expected: &'static str, found: String) -> Error {
 }
 
 /// Whether a step's error may go away by itself: the device or the source unreachable or
-/// busy, an association that broke.
+/// busy, an association that broke; not a TLS certificate refused, which waits for someone
+/// to fix the settings.
 fn is_transient(error: &Error) -> bool {
     match error {
         Error::Client(error) => error.is_transient(),
+        Error::Association(_) if error.is_certificate_refusal() => false,
         Error::Association(_) | Error::Io { .. } | Error::Peer(_) => true,
         _ => false,
     }
