@@ -535,6 +535,20 @@ fn claim_as(owner: &OwnerId, affinity: Option<&str>, limit: usize, lease: Durati
     }
 }
 
+/// What `owner`, an engine named `affinity` (or none), takes: up to `limit` jobs, on a long
+/// lease.
+async fn take(
+    store: &Arc<dyn Store>,
+    owner: &OwnerId,
+    affinity: Option<&str>,
+    limit: usize,
+) -> Vec<ClaimedJob> {
+    store
+        .claim(claim_as(owner, affinity, limit, LONG))
+        .await
+        .unwrap()
+}
+
 /// The tags of claimed jobs, read back from the store.
 async fn tags(store: &Arc<dyn Store>, claimed: &[ClaimedJob]) -> Vec<String> {
     let mut tags = Vec::new();
@@ -565,43 +579,22 @@ async fn affinity_claims(backend: &Backend) {
     assert_eq!(store.get(ids[1]).await.unwrap().unwrap().affinity, None);
 
     let a = OwnerId::new();
-    let taken = store.claim(claim_as(&a, Some("a"), 3, LONG)).await.unwrap();
+    let taken = take(&store, &a, Some("a"), 3).await;
     assert_eq!(
         tags(&store, &taken).await,
         ["a-high", "free-high", "free-low"]
     );
     let nameless = OwnerId::new();
-    let taken = store
-        .claim(claim_as(&nameless, None, 10, LONG))
-        .await
-        .unwrap();
+    let taken = take(&store, &nameless, None, 10).await;
     assert_eq!(tags(&store, &taken).await, ["free-last"]);
-    let taken = store
-        .claim(claim_as(&a, Some("a"), 10, LONG))
-        .await
-        .unwrap();
+    let taken = take(&store, &a, Some("a"), 10).await;
     assert_eq!(tags(&store, &taken).await, ["a-low"]);
     // Only "b"'s jobs are left, and only an engine named "b" takes them.
     let c = OwnerId::new();
-    assert!(
-        store
-            .claim(claim_as(&c, Some("c"), 10, LONG))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        store
-            .claim(claim_as(&nameless, None, 10, LONG))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(take(&store, &c, Some("c"), 10).await.is_empty());
+    assert!(take(&store, &nameless, None, 10).await.is_empty());
     let b = OwnerId::new();
-    let taken = store
-        .claim(claim_as(&b, Some("b"), 10, LONG))
-        .await
-        .unwrap();
+    let taken = take(&store, &b, Some("b"), 10).await;
     assert_eq!(tags(&store, &taken).await, ["b-high", "b-low"]);
     let listed = store.list().await.unwrap();
     let affinities: Vec<Option<&str>> = listed.iter().map(|r| r.affinity.as_deref()).collect();
@@ -620,10 +613,7 @@ async fn affinity_claims(backend: &Backend) {
     let taken = store.claim(only_a.clone()).await.unwrap();
     assert_eq!(tags(&store, &taken).await, ["late-a"]);
     assert!(store.claim(only_a).await.unwrap().is_empty());
-    let taken = store
-        .claim(claim_as(&nameless, None, 10, LONG))
-        .await
-        .unwrap();
+    let taken = take(&store, &nameless, None, 10).await;
     assert_eq!(tags(&store, &taken).await, ["late-free"]);
 }
 
@@ -655,26 +645,11 @@ async fn affinity_survives_recovery(backend: &Backend) {
         (JobState::Pending, Some("a"), 1)
     );
     let other = OwnerId::new();
-    assert!(
-        store
-            .claim(claim_as(&other, Some("b"), 1, LONG))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        store
-            .claim(claim_as(&other, None, 1, LONG))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(take(&store, &other, Some("b"), 1).await.is_empty());
+    assert!(take(&store, &other, None, 1).await.is_empty());
     // The replica comes back: it takes the job, gives it back cleanly, and takes it again.
     let restarted = OwnerId::new();
-    let taken = store
-        .claim(claim_as(&restarted, Some("a"), 1, LONG))
-        .await
-        .unwrap();
+    let taken = take(&store, &restarted, Some("a"), 1).await;
     assert_eq!(taken.len(), 1);
     let held = vec![(id, taken[0].generation)];
     store
@@ -686,17 +661,8 @@ async fn affinity_survives_recovery(backend: &Backend) {
         (record.state, record.affinity.as_deref()),
         (JobState::Pending, Some("a"))
     );
-    assert!(
-        store
-            .claim(claim_as(&other, Some("b"), 1, LONG))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let taken = store
-        .claim(claim_as(&restarted, Some("a"), 1, LONG))
-        .await
-        .unwrap();
+    assert!(take(&store, &other, Some("b"), 1).await.is_empty());
+    let taken = take(&store, &restarted, Some("a"), 1).await;
     assert_eq!(taken.len(), 1);
 }
 
