@@ -47,18 +47,28 @@ impl Modalities {
         Modalities::default()
     }
 
-    /// Reads an Orthanc configuration file's `DicomModalities` (comments allowed). A file
-    /// without that key has no devices.
+    /// Reads the `DicomModalities` of an Orthanc configuration file, or of every `*.json` file
+    /// of a folder as Orthanc does ([`dicomweb_client::orthanc_config_files`]; a later file's
+    /// entry of the same name wins). Comments are allowed; a file without that key has no
+    /// devices.
     pub fn load(path: impl AsRef<Path>) -> Result<Modalities, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Modalities {
+        let files = dicomweb_client::orthanc_config_files(path).map_err(|e| Error::Modalities {
             path: path.to_owned(),
-            reason: format!("cannot read it: {e}"),
+            reason: e.to_string(),
         })?;
-        Modalities::from_orthanc_config(&text).map_err(|reason| Error::Modalities {
-            path: path.to_owned(),
-            reason,
-        })
+        let mut modalities = Modalities::new();
+        for file in files {
+            let failed = |reason| Error::Modalities {
+                path: file.clone(),
+                reason,
+            };
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| failed(format!("cannot read it: {e}")))?;
+            let found = Modalities::from_orthanc_config(&text).map_err(failed)?;
+            modalities.by_name.extend(found.by_name);
+        }
+        Ok(modalities)
     }
 
     /// Parses an Orthanc configuration's text; the error says what was expected and found.
@@ -255,5 +265,32 @@ mod tests {
             assert_eq!(Modalities::from_orthanc_config(text).unwrap_err(), expected);
         }
         assert!(Modalities::from_orthanc_config("{}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_folder_is_read_as_orthanc_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "1-devices.json",
+            r#"{"DicomModalities": {"a": ["A", "h", 104], "b": ["B", "h", 105]}}"#,
+        );
+        write(
+            "2-more.json",
+            r#"{ /* later wins */ "DicomModalities": {"b": ["B2", "h", 106]}}"#,
+        );
+        write("notes.txt", "not a configuration");
+        let loaded = Modalities::load(dir.path()).unwrap();
+        let aets: Vec<(&str, &str)> = loaded.iter().map(|(n, m)| (n, m.aet.as_str())).collect();
+        assert_eq!(aets, [("a", "A"), ("b", "B2")]);
+
+        // A bad file is named, not the folder.
+        write("3-bad.json", r#"{"DicomModalities": []}"#);
+        let error = Modalities::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("3-bad.json"), "{error}");
+        assert!(
+            error.contains("expected DicomModalities to be an object"),
+            "{error}"
+        );
     }
 }

@@ -85,15 +85,27 @@ impl TlsFiles {
         }
     }
 
-    /// [`TlsFiles::from_orthanc_config`] of a configuration file.
+    /// [`TlsFiles::from_orthanc_config`] of a configuration file, or of every `*.json` file
+    /// of a folder as Orthanc does ([`dicomweb_client::orthanc_config_files`]; the last file
+    /// that names them gives the files).
     pub fn load_orthanc_config(path: &Path) -> Result<Option<TlsFiles>, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io("cannot read the configuration file", path, e))?;
-        let folder = path.parent().unwrap_or(Path::new("."));
-        TlsFiles::from_orthanc_config(&text, folder).map_err(|reason| Error::Tls {
+        let files = dicomweb_client::orthanc_config_files(path).map_err(|e| Error::Tls {
             file: path.to_owned(),
-            reason,
-        })
+            reason: e.to_string(),
+        })?;
+        let mut named = None;
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::io("cannot read the configuration file", &file, e))?;
+            let folder = file.parent().unwrap_or(Path::new("."));
+            let found =
+                TlsFiles::from_orthanc_config(&text, folder).map_err(|reason| Error::Tls {
+                    file: file.clone(),
+                    reason,
+                })?;
+            named = found.or(named);
+        }
+        Ok(named)
     }
 }
 
@@ -349,6 +361,28 @@ mod tests {
         let (file, why) = reason(DicomTls::load(&files).unwrap_err());
         assert_eq!(file, garbage);
         assert!(why.starts_with("expected trusted CA certificates"), "{why}");
+    }
+
+    #[test]
+    fn a_configuration_folder_gives_the_files_its_last_naming_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("1-main.json", r#"{"DicomAet": "X"}"#);
+        write(
+            "2-tls.json",
+            r#"{"DicomTlsCertificate": "a.crt", "DicomTlsPrivateKey": "a.key"}"#,
+        );
+        write("3-other.json", r#"{"DicomModalities": {}}"#);
+        let files = TlsFiles::load_orthanc_config(dir.path()).unwrap().unwrap();
+        assert_eq!(files.certificate, dir.path().join("a.crt"));
+        assert_eq!(files.private_key, dir.path().join("a.key"));
+        assert_eq!(files.trusted, None);
+
+        write("4-bad.json", r#"{"DicomTlsCertificate": 7}"#);
+        let error = TlsFiles::load_orthanc_config(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("4-bad.json"), "{error}");
     }
 
     #[test]

@@ -35,6 +35,26 @@ mod jsonc;
 
 pub use jsonc::strip as strip_config_comments;
 
+/// The files an Orthanc configuration path stands for, as Orthanc reads it: the file itself,
+/// or every `*.json` file of a folder, in name order (later files' keys win). Every reader of
+/// `--config` (servers, DICOM devices, DICOM TLS files) goes through it.
+pub fn orthanc_config_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|source| Error::Io {
+            doing: "read",
+            path: path.to_owned(),
+            source,
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -147,27 +167,11 @@ impl ServerRegistry {
     /// Reads an Orthanc configuration file, or every `*.json` file of a folder (as Orthanc
     /// does). Relative certificate paths are resolved against the file's folder.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let io = |source| Error::Io {
-            doing: "read",
-            path: path.to_owned(),
-            source,
-        };
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(io)?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
-                .collect();
-            files.sort();
-            let mut registry = Self::new();
-            for file in files {
-                registry.servers.extend(Self::load_file(&file)?.servers);
-            }
-            Ok(registry)
-        } else {
-            Self::load_file(path)
+        let mut registry = Self::new();
+        for file in orthanc_config_files(path.as_ref())? {
+            registry.servers.extend(Self::load_file(&file)?.servers);
         }
+        Ok(registry)
     }
 
     fn load_file(path: &Path) -> Result<Self, Error> {
