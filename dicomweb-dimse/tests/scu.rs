@@ -6,14 +6,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use dicomweb_core::file_meta::FileMeta;
-use dicomweb_dimse::Modality;
-use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
+use dicomweb_dimse::scu::{FileChunks, SubOutcome};
 use test_support::study::StudySpec;
-
-use common::SECONDARY_CAPTURE;
 
 fn data_set(bytes: &[u8]) -> Vec<u8> {
     let meta = FileMeta::read(bytes).unwrap().unwrap();
@@ -25,7 +20,6 @@ async fn files_arrive_as_sent_and_a_refusal_stays_alone() {
     let state = tempfile::tempdir().unwrap();
     let builder = common::builder(common::client_of_nobody(), state.path());
     let (address, stop, task) = common::start(&builder).await;
-    let port = address.port();
 
     let files_dir = tempfile::tempdir().unwrap();
     let files = StudySpec {
@@ -44,24 +38,9 @@ async fn files_arrive_as_sent_and_a_refusal_stays_alone() {
     .write_to(files_dir.path())
     .unwrap();
 
-    let modality = Modality::new("ADAPTER", "127.0.0.1", port);
     // Only single-frame Secondary Capture is proposed.
-    let mut scu = StoreScu::connect(
-        "SENDER",
-        &modality,
-        &[SECONDARY_CAPTURE],
-        16 * 1024,
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    for file in &files {
-        let outcome = scu
-            .store(&mut FileChunks::open(file).await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(outcome, SubOutcome::Completed);
-    }
+    let mut scu = common::sender(address).await;
+    common::store_each(&mut scu, &files).await;
     let outcome = scu
         .store(&mut FileChunks::open(&multi_frame[0]).await.unwrap())
         .await

@@ -9,8 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
-use dicomweb_dimse::{Modality, UploadOptions};
+use dicomweb_dimse::UploadOptions;
 use test_support::standin::{StandIn, respond};
 use test_support::study::StudySpec;
 
@@ -59,27 +58,11 @@ async fn transient_failures_are_retried_and_refusals_set_aside() {
             .retry_delays(Duration::from_millis(200), Duration::from_millis(400)),
     );
     let (address, stop, task) = common::start(&builder).await;
-    let port = address.port();
 
     let files_dir = tempfile::tempdir().unwrap();
     let files = spec.write_to(files_dir.path()).unwrap();
-    let modality = Modality::new("ADAPTER", "127.0.0.1", port);
-    let mut scu = StoreScu::connect(
-        "SENDER",
-        &modality,
-        &[SECONDARY_CAPTURE],
-        16 * 1024,
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    for file in &files {
-        let outcome = scu
-            .store(&mut FileChunks::open(file).await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(outcome, SubOutcome::Completed);
-    }
+    let mut scu = common::sender(address).await;
+    common::store_each(&mut scu, &files).await;
     scu.release().await.unwrap();
 
     let spool = state.path().join("spool");

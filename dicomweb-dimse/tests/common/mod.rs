@@ -5,10 +5,12 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use dicomweb_client::Client;
-use dicomweb_dimse::{Adapter, AdapterBuilder};
+use dicomweb_dimse::scu::{FileChunks, StoreScu, SubOutcome};
+use dicomweb_dimse::{Adapter, AdapterBuilder, Modality};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -56,4 +58,30 @@ pub async fn start(builder: &AdapterBuilder) -> (SocketAddr, oneshot::Sender<()>
             .unwrap();
     });
     (address, stop, task)
+}
+
+/// A C-STORE SCU ("SENDER") associated with the adapter at `address`, proposing Secondary
+/// Capture only.
+pub async fn sender(address: SocketAddr) -> StoreScu {
+    let modality = Modality::new(AET, "127.0.0.1", address.port());
+    StoreScu::connect(
+        "SENDER",
+        &modality,
+        &[SECONDARY_CAPTURE],
+        16 * 1024,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap()
+}
+
+/// Sends each of `files` on `scu`, each one completed.
+pub async fn store_each(scu: &mut StoreScu, files: &[PathBuf]) {
+    for file in files {
+        let outcome = scu
+            .store(&mut FileChunks::open(file).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(outcome, SubOutcome::Completed, "{}", file.display());
+    }
 }
