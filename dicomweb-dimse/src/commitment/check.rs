@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dicomweb_core::Uid;
 use dicomweb_core::file_meta::FileMeta;
 use dicomweb_core::request::Search;
-use dicomweb_core::{Tag, Uid};
+use dicomweb_core::tags::{SOP_CLASS_UID, SOP_INSTANCE_UID};
 
 use super::report::{self, OnServer, Outcome, Verdict};
 use super::request::{CommitmentRequest, Reference};
@@ -23,9 +24,6 @@ use crate::spool::Spool;
 pub const BATCH: usize = 50;
 /// How long between two looks at instances still waited for.
 pub const POLL: Duration = Duration::from_millis(500);
-
-const SOP_CLASS_UID: Tag = Tag(0x0008_0016);
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
 
 /// Each referenced instance's outcome, in the order referenced.
 pub(crate) async fn outcomes(
@@ -129,7 +127,7 @@ async fn search(
 ) -> Result<HashMap<String, Option<String>>, dicomweb_client::Error> {
     let search = Search::instances()
         .matching_uids("SOPInstanceUID", uids)?
-        .include("00080016")?;
+        .include("SOPClassUID")?;
     let results = shared.client.search_all(search, uids.len() * 4).await?;
     Ok(results
         .data_sets

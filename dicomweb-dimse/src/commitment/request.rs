@@ -29,16 +29,12 @@ pub const RESOURCE_LIMITATION: u16 = 0x0213;
 
 /// Transaction UID (0008,1195).
 pub const TRANSACTION_UID: Tag = Tag(0x0008_1195);
-/// Referenced SOP Sequence (0008,1199).
-pub const REFERENCED_SOP_SEQUENCE: Tag = Tag(0x0008_1199);
-/// Failed SOP Sequence (0008,1198).
-pub const FAILED_SOP_SEQUENCE: Tag = Tag(0x0008_1198);
-/// Referenced SOP Class UID (0008,1150).
-pub const REFERENCED_SOP_CLASS_UID: Tag = Tag(0x0008_1150);
-/// Referenced SOP Instance UID (0008,1155).
-pub const REFERENCED_SOP_INSTANCE_UID: Tag = Tag(0x0008_1155);
-/// Failure Reason (0008,1197).
-pub const FAILURE_REASON: Tag = Tag(0x0008_1197);
+// The others this module reads and writes, as the core names them (re-exported for the
+// report's readers).
+pub use dicomweb_core::tags::{
+    FAILED_SOP_SEQUENCE, FAILURE_REASON, REFERENCED_SOP_CLASS_UID, REFERENCED_SOP_INSTANCE_UID,
+    REFERENCED_SOP_SEQUENCE,
+};
 
 /// One instance whose storage is to be committed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -17,17 +17,14 @@
 use std::collections::HashSet;
 
 use dicomweb_core::request::Search;
+pub use dicomweb_core::tags::SPECIFIC_CHARACTER_SET;
+use dicomweb_core::tags::{PATIENT_ID, SERIES_INSTANCE_UID, STUDY_INSTANCE_UID};
 use dicomweb_core::{DataSet, Element, Tag, Uid, Value, Vr};
 
 /// (0008,0052) Query/Retrieve Level.
 pub const QUERY_RETRIEVE_LEVEL: Tag = Tag(0x0008_0052);
-/// (0008,0005) Specific Character Set.
-pub const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008_0005);
 /// (0008,0054) Retrieve AE Title.
 pub const RETRIEVE_AE_TITLE: Tag = Tag(0x0008_0054);
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
-const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
-const PATIENT_ID: Tag = Tag(0x0010_0020);
 
 /// The level of a C-FIND.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

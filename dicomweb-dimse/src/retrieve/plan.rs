@@ -5,16 +5,13 @@
 use std::collections::HashSet;
 
 use dicomweb_core::request::{Search, Target};
+use dicomweb_core::tags::{
+    PATIENT_ID, SERIES_INSTANCE_UID, SOP_CLASS_UID, SOP_INSTANCE_UID, STUDY_INSTANCE_UID,
+};
 use dicomweb_core::{DataSet, Tag, Uid};
 
 use crate::command::SubOperations;
 use crate::find::query::{FindError, QUERY_RETRIEVE_LEVEL, QueryLevel, matching_text};
-
-const PATIENT_ID: Tag = Tag(0x0010_0020);
-const STUDY_INSTANCE_UID: Tag = Tag(0x0020_000D);
-const SERIES_INSTANCE_UID: Tag = Tag(0x0020_000E);
-const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
-const SOP_CLASS_UID: Tag = Tag(0x0008_0016);
 
 /// Status B000: sub-operations complete, one or more failures or warnings.
 pub const SOME_FAILED: u16 = 0xB000;
