@@ -74,6 +74,24 @@ impl Text {
         }
     }
 
+    /// Makes `slot` what [`Text::slice_of`] would return, writing a short string's bytes
+    /// straight into `slot` instead of building it aside and moving it there.
+    ///
+    /// The difference is the reader's hot path: a short string is copied in at its own length,
+    /// and moving it whole soon after (16 bytes at a time) would read those narrower stores
+    /// back before they reach the cache, which the processor cannot forward and waits out.
+    #[inline]
+    pub(crate) fn set_slice_of(slot: &mut Text, whole: &Text, part: &str) {
+        if part.len() <= INLINE {
+            *slot = Text::new();
+            if let Repr::Inline(inline) = &mut slot.0 {
+                inline.push_str(part);
+            }
+        } else {
+            *slot = Text::slice_of(whole, part);
+        }
+    }
+
     /// Text from a buffer, checked once to be UTF-8.
     pub(crate) fn from_utf8(bytes: Bytes) -> Result<Text, std::str::Utf8Error> {
         ByteString::try_from(bytes).map(|text| Text(Repr::Shared(text)))
@@ -254,5 +272,33 @@ mod tests {
         assert_eq!(Text::from("x".repeat(30)), "x".repeat(30));
         assert_eq!(Text::from_static("ISO_IR 192"), Text::from("ISO_IR 192"));
         assert!(Text::new() < shared && shared.into_bytes().len() == 25);
+    }
+
+    #[test]
+    fn set_in_place_is_slice_of() {
+        let whole = Text::from_utf8(Bytes::from_static(
+            b"[\"1.2.840.10008.5.1.4.1.1.2\", \"CT\", \"12345678901234567890\"]",
+        ))
+        .unwrap();
+        // A slot holding a long shared text first, so that each write replaces something.
+        let mut slot = Text::from("y".repeat(40));
+        for part in [
+            &whole.as_str()[2..27],
+            &whole.as_str()[31..33],
+            &whole.as_str()[37..57],
+            "abc",
+            "",
+            &"z".repeat(21),
+        ] {
+            Text::set_slice_of(&mut slot, &whole, part);
+            let made = Text::slice_of(&whole, part);
+            assert_eq!(slot, made);
+            assert_eq!(
+                matches!(slot.0, Repr::Inline(_)),
+                matches!(made.0, Repr::Inline(_)),
+                "{part:?}"
+            );
+            assert_eq!(slot.as_ptr() == part.as_ptr(), made.as_ptr() == part.as_ptr());
+        }
     }
 }

@@ -221,11 +221,15 @@ impl<'a> Reader<'a> {
         Some(JsonStr::Unescaped(unescaped))
     }
 
-    /// A string read here as `Text`, sharing the document's buffer when it had no escape.
-    fn text(&self, text: JsonStr<'a>) -> Text {
+    /// Makes `slot` a string read here, sharing the document's buffer when it had no escape.
+    ///
+    /// Values are written where they are kept (the data set's entry, the slot of a `Values`)
+    /// rather than returned up through the reader's calls: see [`Text::set_slice_of`].
+    #[inline]
+    fn set_text(&self, slot: &mut Text, text: JsonStr<'a>) {
         match text {
-            JsonStr::Plain(text) => Text::slice_of(self.source, text),
-            JsonStr::Unescaped(text) => Text::from(text),
+            JsonStr::Plain(text) => Text::set_slice_of(slot, self.source, text),
+            JsonStr::Unescaped(text) => *slot = Text::from(text),
         }
     }
 
@@ -308,8 +312,10 @@ impl<'a> Reader<'a> {
                     return None;
                 }
                 self.skip_whitespace();
-                let element = self.element()?;
-                elements.push((tag, element));
+                // Read into its entry in place (see `set_text`).
+                elements.push((tag, Element::new(Vr::UN, Value::Empty)));
+                let (_, element) = elements.last_mut()?;
+                self.element(element)?;
                 if self.item_end(b'}')? {
                     break;
                 }
@@ -326,8 +332,8 @@ impl<'a> Reader<'a> {
         Some(DataSet::from_sorted(elements))
     }
 
-    /// Reads an element object.
-    fn element(&mut self) -> Option<Element> {
+    /// Reads an element object into `out`, an empty element.
+    fn element(&mut self, out: &mut Element) -> Option<()> {
         self.expect(b'{')?;
         let mut vr = None;
         let mut value = None;
@@ -339,15 +345,16 @@ impl<'a> Reader<'a> {
         {
             let code = Vr::from_code([first, second])?;
             self.pos += 9;
+            out.vr = code;
             // And then, as a rule, `,"Value":` and the value.
             if self.bytes.get(self.pos..self.pos + 9) == Some(b",\"Value\":") {
                 self.pos += 9;
                 self.skip_whitespace();
-                let value = self.values(code)?;
-                return self.expect(b'}').map(|()| Element::new(code, value));
+                self.values(code, &mut out.value)?;
+                return self.expect(b'}');
             }
             if self.item_end(b'}')? {
-                return Some(Element::new(code, Value::Empty));
+                return Some(());
             }
             vr = Some(code);
         } else if self.peek()? == b'}' {
@@ -372,7 +379,7 @@ impl<'a> Reader<'a> {
                 return None;
             } else {
                 match (key, vr) {
-                    ("Value", Some(vr)) => value = Some(self.values(vr)?),
+                    ("Value", Some(vr)) => value = Some(self.values_aside(vr)?),
                     ("Value", None) => {
                         let start = self.pos;
                         self.skip_value()?;
@@ -392,14 +399,15 @@ impl<'a> Reader<'a> {
         if let Some((start, end)) = held_back {
             let after = self.pos;
             self.pos = start;
-            value = Some(self.values(vr)?);
+            value = Some(self.values_aside(vr)?);
             self.skip_whitespace();
             if self.pos != end {
                 return None;
             }
             self.pos = after;
         }
-        Some(Element::new(vr, value.unwrap_or(Value::Empty)))
+        *out = Element::new(vr, value.unwrap_or(Value::Empty));
+        Some(())
     }
 
     /// Steps over one JSON value of any kind; what it steps over is read properly later.
@@ -431,71 +439,107 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a `Value` member for an element of VR `vr`.
-    fn values(&mut self, vr: Vr) -> Option<Value> {
+    /// Reads a `Value` member for an element of VR `vr` and returns it: for the rare orders of
+    /// members that `element` cannot read in place.
+    fn values_aside(&mut self, vr: Vr) -> Option<Value> {
+        let mut value = Value::Empty;
+        self.values(vr, &mut value)?;
+        Some(value)
+    }
+
+    /// Reads a `Value` member for an element of VR `vr` into `out`, an empty value.
+    fn values(&mut self, vr: Vr, out: &mut Value) -> Option<()> {
         match self.peek()? {
-            b'n' => {
-                self.null()?;
-                return Some(Value::Empty);
-            }
+            b'n' => return self.null(),
             b'[' => self.pos += 1,
             _ => return None,
         }
-        let value = match vr.kind() {
-            ValueKind::Text => Value::Strings(self.entries(|r| match r.peek()? {
-                b'"' => {
-                    let text = r.string()?;
-                    Some(Some(r.text(text)))
-                }
-                _ => r.null().map(|()| None),
-            })?),
-            ValueKind::DecimalText => Value::Numbers(self.entries(|r| match r.peek()? {
-                b'"' => match r.string()? {
-                    JsonStr::Plain(text) => {
-                        let trimmed = text.trim();
-                        Some(
-                            (!trimmed.is_empty())
-                                .then(|| Number::Text(r.text(JsonStr::Plain(trimmed)))),
-                        )
+        match vr.kind() {
+            ValueKind::Text => {
+                *out = Value::Strings(Values::new());
+                let Value::Strings(values) = out else {
+                    return None;
+                };
+                self.entries(values, |r, slot| match r.peek()? {
+                    b'"' => {
+                        let text = r.string()?;
+                        r.set_text(slot.insert(Text::new()), text);
+                        Some(())
                     }
-                    JsonStr::Unescaped(text) => {
-                        let trimmed = text.trim();
-                        Some((!trimmed.is_empty()).then(|| Number::Text(Text::from(trimmed))))
-                    }
-                },
-                b'-' | b'0'..=b'9' => {
-                    let (text, _) = r.number()?;
-                    Some(Some(Number::Text(r.text(JsonStr::Plain(text)))))
-                }
-                _ => r.null().map(|()| None),
-            })?),
-            kind @ (ValueKind::Integer | ValueKind::Float) => {
-                let float = kind == ValueKind::Float;
-                Value::Numbers(self.entries(|r| match r.peek()? {
-                    b'-' | b'0'..=b'9' => {
-                        let (text, integer) = r.number()?;
-                        binary_number(text, integer, float).map(Some)
-                    }
-                    _ => r.null().map(|()| None),
-                })?)
+                    _ => r.null(),
+                })?;
             }
-            ValueKind::Tag => Value::Tags(self.entries(|r| match r.peek()? {
-                b'"' => match r.string()? {
-                    JsonStr::Plain(text) => hex_tag(text.as_bytes()).map(Some),
-                    JsonStr::Unescaped(_) => None,
-                },
-                _ => r.null().map(|()| None),
-            })?),
-            ValueKind::PersonName => {
-                let mut names = Vec::with_capacity(1);
-                self.list(|r| {
-                    names.push(match r.peek()? {
-                        b'{' => Some(r.person_name()?),
-                        _ => r.null().map(|()| None)?,
-                    });
+            ValueKind::DecimalText => {
+                *out = Value::Numbers(Values::new());
+                let Value::Numbers(values) = out else {
+                    return None;
+                };
+                self.entries(values, |r, slot| {
+                    let text = match r.peek()? {
+                        b'"' => match r.string()? {
+                            JsonStr::Plain(text) => JsonStr::Plain(text.trim()),
+                            JsonStr::Unescaped(text) => JsonStr::Unescaped(text.trim().to_owned()),
+                        },
+                        b'-' | b'0'..=b'9' => JsonStr::Plain(r.number()?.0),
+                        _ => return r.null(),
+                    };
+                    if !text.as_str().is_empty() {
+                        let number = slot.insert(Number::Text(Text::new()));
+                        let Number::Text(slot) = number else {
+                            return None;
+                        };
+                        r.set_text(slot, text);
+                    }
                     Some(())
                 })?;
-                Value::PersonNames(names)
+            }
+            kind @ (ValueKind::Integer | ValueKind::Float) => {
+                let float = kind == ValueKind::Float;
+                *out = Value::Numbers(Values::new());
+                let Value::Numbers(values) = out else {
+                    return None;
+                };
+                self.entries(values, |r, slot| match r.peek()? {
+                    b'-' | b'0'..=b'9' => {
+                        let (text, integer) = r.number()?;
+                        *slot = Some(binary_number(text, integer, float)?);
+                        Some(())
+                    }
+                    _ => r.null(),
+                })?;
+            }
+            ValueKind::Tag => {
+                *out = Value::Tags(Values::new());
+                let Value::Tags(values) = out else {
+                    return None;
+                };
+                self.entries(values, |r, slot| match r.peek()? {
+                    b'"' => match r.string()? {
+                        JsonStr::Plain(text) => {
+                            *slot = Some(hex_tag(text.as_bytes())?);
+                            Some(())
+                        }
+                        JsonStr::Unescaped(_) => None,
+                    },
+                    _ => r.null(),
+                })?;
+            }
+            ValueKind::PersonName => {
+                *out = Value::PersonNames(Vec::with_capacity(1));
+                let Value::PersonNames(names) = out else {
+                    return None;
+                };
+                self.list(|r| match r.peek()? {
+                    b'{' => {
+                        names.push(Some(PersonName::default()));
+                        r.person_name(names.last_mut()?.as_mut()?)
+                    }
+                    _ => {
+                        r.null()?;
+                        names.push(None);
+                        Some(())
+                    }
+                })?;
             }
             ValueKind::Sequence => {
                 let mut items = Vec::new();
@@ -506,40 +550,42 @@ impl<'a> Reader<'a> {
                     });
                     Some(())
                 })?;
-                Value::Items(items)
+                *out = Value::Items(items);
             }
             // Numbers in the Value of a binary VR: the general reader decides.
             ValueKind::Binary => return None,
-        };
-        Some(if value.multiplicity() == 0 {
-            Value::Empty
-        } else {
-            value
-        })
+        }
+        if out.multiplicity() == 0 {
+            *out = Value::Empty;
+        }
+        Some(())
     }
 
-    /// Reads the entries of a `Value` array whose `[` was read.
+    /// Reads the entries of a `Value` array whose `[` was read into `values`, empty; `entry`
+    /// reads each into its slot, `None` on entry.
     // Inlined into each VR's arm; one value, the usual case, goes straight into its inline slot.
     #[inline(always)]
     fn entries<T>(
         &mut self,
-        mut entry: impl FnMut(&mut Self) -> Option<Option<T>>,
-    ) -> Option<Values<T>> {
+        values: &mut Values<T>,
+        mut entry: impl FnMut(&mut Self, &mut Option<T>) -> Option<()>,
+    ) -> Option<()> {
         if self.peek()? == b']' {
             self.pos += 1;
-            return Some(Values::new());
+            return Some(());
         }
-        let mut values = Values::single(entry(self)?);
+        *values = Values::single(None);
+        entry(self, values.first_mut()?)?;
         while !self.item_end(b']')? {
-            values.push(entry(self)?);
+            values.push(None);
+            entry(self, values.last_mut()?)?;
         }
-        Some(values)
+        Some(())
     }
 
-    /// Reads a person name object of component groups.
-    fn person_name(&mut self) -> Option<PersonName> {
+    /// Reads a person name object of component groups into `name`, empty.
+    fn person_name(&mut self, name: &mut PersonName) -> Option<()> {
         self.expect(b'{')?;
-        let mut name = PersonName::default();
         self.members(|r, key| {
             let slot = match key {
                 "Alphabetic" => &mut name.alphabetic,
@@ -547,16 +593,18 @@ impl<'a> Reader<'a> {
                 "Phonetic" => &mut name.phonetic,
                 _ => return None,
             };
-            *slot = match r.peek()? {
+            match r.peek()? {
                 b'"' => {
                     let text = r.string()?;
-                    Some(r.text(text))
+                    r.set_text(slot.insert(Text::new()), text);
                 }
-                _ => r.null().map(|()| None)?,
-            };
+                _ => {
+                    r.null()?;
+                    *slot = None;
+                }
+            }
             Some(())
-        })?;
-        Some(name)
+        })
     }
 
     /// Reads an InlineBinary member given as a string or `null`.
@@ -576,7 +624,9 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             b'"' => {
                 let text = self.string()?;
-                Some(Value::BulkDataUri(self.text(text)))
+                let mut uri = Text::new();
+                self.set_text(&mut uri, text);
+                Some(Value::BulkDataUri(uri))
             }
             _ => self.null().map(|()| Value::Empty),
         }
