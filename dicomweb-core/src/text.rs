@@ -298,7 +298,10 @@ mod tests {
                 matches!(made.0, Repr::Inline(_)),
                 "{part:?}"
             );
-            assert_eq!(slot.as_ptr() == part.as_ptr(), made.as_ptr() == part.as_ptr());
+            assert_eq!(
+                slot.as_ptr() == part.as_ptr(),
+                made.as_ptr() == part.as_ptr()
+            );
         }
     }
 }

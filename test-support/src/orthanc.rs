@@ -157,6 +157,11 @@ impl Orthanc {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process ID (for a benchmark that counts its processor time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The DICOMweb root, e.g. `http://127.0.0.1:41234/dicom-web` (no trailing slash).
     pub fn dicomweb_url(&self) -> String {
         format!("{}/dicom-web", self.http_url())

@@ -1,5 +1,5 @@
-//! What the benchmarks that run programs share: a child process measured for wall time and
-//! peak memory (through `python/measure.py`), the pause that lets the machine settle between
+//! What the benchmarks that run programs share: a child process measured for wall time, peak
+//! memory and processor time (through `python/measure.py`), the pause that lets the machine settle between
 //! measurements, settings from the environment, and the release `dicomweb` program.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +15,9 @@ pub struct Run {
     pub wall: Duration,
     /// The maximum resident set, KiB.
     pub peak_kib: u64,
+    /// Processor time, user and system, of the process and its children.
+    #[allow(dead_code)] // read by the retrieve bench; each bench compiles this module itself
+    pub cpu: Duration,
 }
 
 /// Runs a command to its end under `python/measure.py`; its wall time, peak memory and
@@ -38,6 +41,7 @@ pub fn measure(command: &mut Command) -> (Run, String) {
     let run = Run {
         wall: Duration::from_secs_f64(result["wall"].as_f64().unwrap()),
         peak_kib: result["peak_kib"].as_u64().unwrap(),
+        cpu: Duration::from_secs_f64(result["cpu"].as_f64().unwrap()),
     };
     (run, std::fs::read_to_string(out_file.path()).unwrap())
 }
