@@ -56,6 +56,16 @@
 //! # }
 //! ```
 //!
+//! # Runtimes
+//!
+//! The client runs on any tokio runtime. For moving large bodies, a current-thread runtime
+//! is the fastest: the connection's task and the reader of its body share one thread, so no
+//! body chunk costs a wake-up across threads. Run the work as a spawned task there, and
+//! `block_on` its `JoinHandle`. Woken by another task, `block_on`'s own future is polled
+//! only after the runtime has checked for IO events, a system call for every chunk of some
+//! 8 KiB. The `dicomweb` program does this: a 480 MiB retrieve from a local Orthanc made
+//! 61,500 such calls as `block_on`'s future, and 2,400 as a task.
+//!
 //! # What it does not do
 //!
 //! No protocol logic: DICOMweb requests are built and responses parsed by
