@@ -1,6 +1,7 @@
 """Runs a command and writes its wall time, peak memory (maximum resident set of the child,
 from getrusage(RUSAGE_CHILDREN): this wrapper has no other child) and processor time (user and
-system) as JSON to the file named by the first argument. The command's output passes through; its exit status is this one's.
+system) as JSON to the file named by the first argument. The command's output passes through;
+its exit status is this one's.
 
     python measure.py RESULT.json COMMAND [ARGS...]
 """

@@ -1,6 +1,7 @@
 //! What the benchmarks that run programs share: a child process measured for wall time, peak
-//! memory and processor time (through `python/measure.py`), the pause that lets the machine settle between
-//! measurements, settings from the environment, and the release `dicomweb` program.
+//! memory and processor time (through `python/measure.py`), the pause that lets the machine
+//! settle between measurements, settings from the environment, and the release `dicomweb`
+//! program.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
