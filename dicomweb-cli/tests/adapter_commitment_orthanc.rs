@@ -23,12 +23,7 @@ const NO_SUCH_OBJECT_INSTANCE: u64 = 0x0112;
 fn orthanc_gets_storage_commitment_results_from_the_adapter() {
     let adapter_port = free_port();
     let peer_port = free_port();
-    let peer = Orthanc::start_with_config(&json!({
-        "DicomPort": peer_port,
-        "DicomAet": "PEER",
-        "DicomModalities": { "adapter": [AET, "127.0.0.1", adapter_port] }
-    }))
-    .unwrap();
+    let peer = peer_knowing_adapter(peer_port, adapter_port);
     let server = Orthanc::start().unwrap();
     let spec = StudySpec {
         series: 1,

@@ -15,12 +15,7 @@ fn orthanc_stores_through_the_adapter_and_is_a_move_destination() {
     let adapter_port = free_port();
     let peer_port = free_port();
     // The DIMSE peer: it knows the adapter as a modality.
-    let peer = Orthanc::start_with_config(&serde_json::json!({
-        "DicomPort": peer_port,
-        "DicomAet": "PEER",
-        "DicomModalities": { "adapter": [AET, "127.0.0.1", adapter_port] }
-    }))
-    .unwrap();
+    let peer = peer_knowing_adapter(peer_port, adapter_port);
     // The DICOMweb server behind the adapter.
     let server = Orthanc::start().unwrap();
     let spec = StudySpec {

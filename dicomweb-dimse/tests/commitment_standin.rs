@@ -126,6 +126,18 @@ async fn receive(scu: &mut Scu) -> (Command, Option<Vec<u8>>) {
     }
 }
 
+/// The transaction and the outcome of each instance that an N-EVENT-REPORT's data set
+/// reports, each named by its SOP Instance UID.
+fn event_outcomes(data: &[u8]) -> (Uid, Vec<(String, Outcome)>) {
+    let information = read_identifier(data, PUSH_MODEL, EXPLICIT_LE).unwrap();
+    let (transaction, outcomes) = read_event_information(&information).unwrap();
+    let outcomes = outcomes
+        .into_iter()
+        .map(|(r, o)| (r.sop_instance_uid.into_string(), o))
+        .collect();
+    (transaction, outcomes)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_result_comes_on_the_requesters_open_association() {
     // The server holds 1.2.3.1 as CT and 1.2.3.3 as MR; 1.2.3.2 not at all.
@@ -214,13 +226,8 @@ async fn the_result_comes_on_the_requesters_open_association() {
     assert_eq!(event.affected_sop_class_uid.as_deref(), Some(PUSH_MODEL));
     assert_eq!(event.affected_sop_instance_uid.as_deref(), Some(WELL_KNOWN));
     assert_eq!(event.event_type_id, Some(report::FAILURES_EXIST));
-    let information = read_identifier(&data.unwrap(), PUSH_MODEL, EXPLICIT_LE).unwrap();
-    let (transaction, outcomes) = read_event_information(&information).unwrap();
+    let (transaction, outcomes) = event_outcomes(&data.unwrap());
     assert_eq!(transaction, Uid::new("2.25.42").unwrap());
-    let outcomes: Vec<(String, Outcome)> = outcomes
-        .into_iter()
-        .map(|(r, o)| (r.sop_instance_uid.into_string(), o))
-        .collect();
     assert_eq!(
         outcomes,
         [
@@ -278,10 +285,14 @@ async fn a_server_that_cannot_be_asked_fails_every_instance_with_0110() {
     assert_eq!(response.status, Some(0));
     let (event, data) = receive(&mut scu).await;
     assert_eq!(event.event_type_id, Some(report::FAILURES_EXIST));
-    let information = read_identifier(&data.unwrap(), PUSH_MODEL, EXPLICIT_LE).unwrap();
-    let (_, outcomes) = read_event_information(&information).unwrap();
-    assert_eq!(outcomes.len(), 1);
-    assert_eq!(outcomes[0].1, Outcome::Failed(report::PROCESSING_FAILURE));
+    let (_, outcomes) = event_outcomes(&data.unwrap());
+    assert_eq!(
+        outcomes,
+        [(
+            "1.2.3.1".to_owned(),
+            Outcome::Failed(report::PROCESSING_FAILURE)
+        )]
+    );
     send(&mut scu, Response::to(&event, 0).unwrap().to_bytes(), None).await;
     scu.release().await.unwrap();
     stop.send(()).unwrap();
@@ -326,12 +337,7 @@ async fn a_server_refusing_uid_lists_is_asked_one_uid_at_a_time() {
     let (response, _) = receive(&mut scu).await;
     assert_eq!(response.status, Some(0));
     let (event, data) = receive(&mut scu).await;
-    let information = read_identifier(&data.unwrap(), PUSH_MODEL, EXPLICIT_LE).unwrap();
-    let (_, outcomes) = read_event_information(&information).unwrap();
-    let outcomes: Vec<(String, Outcome)> = outcomes
-        .into_iter()
-        .map(|(r, o)| (r.sop_instance_uid.into_string(), o))
-        .collect();
+    let (_, outcomes) = event_outcomes(&data.unwrap());
     assert_eq!(
         outcomes,
         [

@@ -535,3 +535,14 @@ pub fn peer_stores_study(peer: &Orthanc, study_uid: &str, log: impl Fn() -> Stri
     let body = json!({ "Resources": [study_id], "Synchronous": true });
     rest_post(peer, "/modalities/adapter/store", &body, log);
 }
+
+/// An Orthanc on `peer_port`, AE title `PEER`, that knows the adapter on `adapter_port` as
+/// its modality `adapter`: the DIMSE peer of the adapter's Orthanc tests.
+pub fn peer_knowing_adapter(peer_port: u16, adapter_port: u16) -> Orthanc {
+    Orthanc::start_with_config(&serde_json::json!({
+        "DicomPort": peer_port,
+        "DicomAet": "PEER",
+        "DicomModalities": { "adapter": [AET, "127.0.0.1", adapter_port] }
+    }))
+    .unwrap()
+}
