@@ -113,7 +113,9 @@ pub use gcp::TransportHttpClient;
 /// out is this crate's [`AccessToken`] as it is.
 pub use gcp_credentials::{AccessToken, Password};
 pub use progress::{ProgressEvent, ProgressObserver, ProgressTotals};
-pub use registry::{ServerConfig, ServerRegistry, orthanc_config_files, strip_config_comments};
+pub use registry::{
+    ServerConfig, ServerRegistry, orthanc_config_files, parse_orthanc_config, strip_config_comments,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retrieve::{PartStream, RetrieveOptions, RetrieveSummary, RetrievedFile};

@@ -73,9 +73,7 @@ impl Modalities {
 
     /// Parses an Orthanc configuration's text; the error says what was expected and found.
     pub fn from_orthanc_config(text: &str) -> Result<Modalities, String> {
-        let clean = dicomweb_client::strip_config_comments(text)?;
-        let config: Value =
-            serde_json::from_str(&clean).map_err(|e| format!("expected JSON: {e}"))?;
+        let config = dicomweb_client::parse_orthanc_config(text)?;
         let Some(entries) = config.get("DicomModalities") else {
             return Ok(Modalities::new());
         };

@@ -55,9 +55,7 @@ impl TlsFiles {
     /// paths taken from `folder` (the configuration file's, as Orthanc does). `None` when it
     /// names none of them; an error when it names some but not the certificate and its key.
     pub fn from_orthanc_config(text: &str, folder: &Path) -> Result<Option<TlsFiles>, String> {
-        let clean = dicomweb_client::strip_config_comments(text)?;
-        let config: Value =
-            serde_json::from_str(&clean).map_err(|e| format!("expected JSON: {e}"))?;
+        let config = dicomweb_client::parse_orthanc_config(text)?;
         let path = |key: &str| -> Result<Option<PathBuf>, String> {
             match config.get(key) {
                 None | Some(Value::Null) => Ok(None),

@@ -35,6 +35,14 @@ mod jsonc;
 
 pub use jsonc::strip as strip_config_comments;
 
+/// An Orthanc configuration's text as JSON: comments removed ([`strip_config_comments`]),
+/// then parsed. Every reader of `--config` parses through it; the error says what was
+/// expected and what came.
+pub fn parse_orthanc_config(text: &str) -> Result<Value, String> {
+    let clean = jsonc::strip(text)?;
+    serde_json::from_str(&clean).map_err(|e| format!("expected JSON: {e}"))
+}
+
 /// The files an Orthanc configuration path stands for, as Orthanc reads it: the file itself,
 /// or every `*.json` file of a folder, in name order (later files' keys win). Every reader of
 /// `--config` (servers, DICOM devices, DICOM TLS files) goes through it.
@@ -188,9 +196,7 @@ impl ServerRegistry {
             origin: origin.to_owned(),
             message,
         };
-        let clean = jsonc::strip(text).map_err(fail)?;
-        let value: Value =
-            serde_json::from_str(&clean).map_err(|e| fail(format!("not JSON: {e}")))?;
+        let value = parse_orthanc_config(text).map_err(fail)?;
         let Some(root) = value.as_object() else {
             return Err(fail(format!(
                 "expected a JSON object, got {}",
